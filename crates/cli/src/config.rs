@@ -1,0 +1,176 @@
+//! Configuration, layered: defaults → `skvoz.toml` (or `--config FILE`) →
+//! `SKVOZ_*` environment variables → command-line flags.
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Everything a skvoz node reads at start.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Data folder of the embedded store.
+    pub data: PathBuf,
+    /// Address the server listens on.
+    pub listen: SocketAddr,
+    /// Largest accepted request body in bytes.
+    pub body_limit: usize,
+    /// `full` (survives power loss) or `normal` (survives a process crash).
+    pub durability: String,
+    /// Log filter (`info`, `skvoz=debug,tower_http=info`); `RUST_LOG` wins.
+    pub log: String,
+    /// Mark session cookies `Secure` (serve behind HTTPS).
+    pub secure_cookies: bool,
+    /// Password of the first admin created by `serve --demo`; random and
+    /// printed once when unset.
+    pub admin_password: Option<SecretString>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data: PathBuf::from("./skvoz-data"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            body_limit: 1024 * 1024,
+            durability: "full".to_owned(),
+            log: "info".to_owned(),
+            secure_cookies: false,
+            admin_password: None,
+        }
+    }
+}
+
+/// Values given on the command line; `None` leaves the lower layers alone.
+#[derive(Debug, Default, Serialize)]
+pub struct FlagOverrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+}
+
+/// The defaults as a figment layer (a serializable mirror without secrets).
+#[derive(Serialize)]
+struct Defaults {
+    data: PathBuf,
+    listen: SocketAddr,
+    body_limit: usize,
+    durability: String,
+    log: String,
+    secure_cookies: bool,
+}
+
+impl Config {
+    /// Loads the layers. `file` is `--config`; without it `./skvoz.toml` is
+    /// read when present.
+    pub fn load(file: Option<&Path>, flags: FlagOverrides) -> anyhow::Result<Config> {
+        let d = Config::default();
+        let mut fig = Figment::from(Serialized::defaults(Defaults {
+            data: d.data,
+            listen: d.listen,
+            body_limit: d.body_limit,
+            durability: d.durability,
+            log: d.log,
+            secure_cookies: d.secure_cookies,
+        }));
+        match file {
+            Some(path) => {
+                if !path.exists() {
+                    anyhow::bail!("config file {} does not exist", path.display());
+                }
+                fig = fig.merge(Toml::file(path));
+            }
+            None => fig = fig.merge(Toml::file("skvoz.toml")),
+        }
+        fig = fig
+            .merge(Env::prefixed("SKVOZ_").ignore(&["config"]))
+            .merge(Serialized::defaults(flags));
+        let config: Config = fig
+            .extract()
+            .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+        if !matches!(config.durability.as_str(), "full" | "normal") {
+            anyhow::bail!("configuration: durability must be 'full' or 'normal'");
+        }
+        if config.body_limit < 1024 {
+            anyhow::bail!("configuration: body_limit must be at least 1024 bytes");
+        }
+        Ok(config)
+    }
+}
+
+/// The commented example printed by `skvoz config example`.
+pub const EXAMPLE: &str = r#"# skvoz.toml — every key is optional; shown with its default.
+# Layers: defaults < this file < SKVOZ_* environment < command-line flags.
+# Each key can be set from the environment as SKVOZ_<KEY>, e.g. SKVOZ_LISTEN.
+
+# Folder of the embedded SQLite store (skvoz.db in WAL mode).
+data = "./skvoz-data"
+
+# Address and port of the HTTP server (dashboard, tracker, API, webhooks).
+listen = "127.0.0.1:8080"
+
+# Largest accepted request body, in bytes (413 above it).
+body_limit = 1048576
+
+# Commit durability: "full" survives power loss; "normal" survives a crash
+# of the skvoz process but not of the machine, and is faster.
+durability = "full"
+
+# Log filter; RUST_LOG overrides it.
+log = "info"
+
+# Set to true when skvoz is served over HTTPS, so session cookies get Secure.
+secure_cookies = false
+
+# Password of the first admin that `serve --demo` creates on an empty store.
+# Unset: a random one is generated and printed once. A secret: never logged.
+# admin_password = "change-me-please"
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    #[test]
+    fn layers_apply_in_order_and_secrets_stay_hidden() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "skvoz.toml",
+                "listen = \"127.0.0.1:9000\"\nlog = \"debug\"\nadmin_password = \"hunter2hunter2\"",
+            )?;
+            jail.set_env("SKVOZ_LOG", "warn");
+            let c = Config::load(None, FlagOverrides::default()).expect("load");
+            assert_eq!(c.listen.port(), 9000);
+            assert_eq!(c.log, "warn");
+            assert_eq!(c.data, PathBuf::from("./skvoz-data"));
+            let pw = c.admin_password.as_ref().expect("password");
+            assert_eq!(pw.expose_secret(), "hunter2hunter2");
+            assert!(
+                !format!("{c:?}").contains("hunter2"),
+                "Debug leaks the secret"
+            );
+            let flags = FlagOverrides {
+                listen: Some("127.0.0.1:7000".parse().expect("addr")),
+                data: None,
+            };
+            let c = Config::load(None, flags).expect("load");
+            assert_eq!(c.listen.port(), 7000);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn example_parses() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("example.toml", EXAMPLE)?;
+            let c = Config::load(Some(Path::new("example.toml")), FlagOverrides::default())
+                .expect("load");
+            assert_eq!(c.body_limit, 1024 * 1024);
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,383 @@
+//! `skvoz`: the one binary. A thin layer over the library crates: parse the
+//! command line, load the configuration, open the store, call services.
+
+mod config;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use config::{Config, FlagOverrides};
+use secrecy::ExposeSecret;
+use skvoz_app::App;
+use skvoz_store::Scope;
+use skvoz_store_sqlite::{Durability, SqliteOptions, SqliteStore};
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "skvoz",
+    version,
+    about = "Self-hosted end-to-end marketing analytics"
+)]
+struct Cli {
+    /// Configuration file (default: ./skvoz.toml when present).
+    #[arg(long, global = true, env = "SKVOZ_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where the store lives; every command that opens it takes this.
+#[derive(Args, Clone, Default)]
+struct DataArg {
+    /// Data folder of the embedded store (default ./skvoz-data; env SKVOZ_DATA).
+    #[arg(long)]
+    data: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve {
+        #[command(flatten)]
+        data: DataArg,
+        /// Listen address (default 127.0.0.1:8080; env SKVOZ_LISTEN).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// Seed the demo project and a first admin when the store is empty.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Manage projects.
+    #[command(subcommand)]
+    Project(ProjectCommand),
+    /// Read or replace a project's settings document.
+    #[command(subcommand)]
+    Settings(SettingsCommand),
+    /// Manage dashboard users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Fill the `demo` project with a data set and print its keys.
+    Demo {
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// Write a consistent copy of the store while it serves.
+    Backup {
+        /// Destination file (must not exist).
+        dest: PathBuf,
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// Configuration helpers.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Subcommand)]
+enum ProjectCommand {
+    /// Create a project; prints {"project_id","public_key","api_key"}.
+    Create {
+        /// Project name (letters, digits, '-', '_', '.').
+        name: String,
+        /// IANA time zone (default Europe/Moscow).
+        #[arg(long)]
+        timezone: Option<String>,
+        /// ISO 4217 currency (default RUB).
+        #[arg(long)]
+        currency: Option<String>,
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// List projects as JSON lines.
+    List {
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// Issue a new API key; the old one stops working. Prints the new key.
+    RotateKey {
+        /// Project id or name.
+        project: String,
+        #[command(flatten)]
+        data: DataArg,
+    },
+}
+
+#[derive(Subcommand)]
+enum SettingsCommand {
+    /// Print the settings document (secrets masked).
+    Get {
+        /// Project id or name.
+        #[arg(long)]
+        project: String,
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// Replace the settings document from FILE (or standard input with -).
+    Put {
+        /// Project id or name.
+        #[arg(long)]
+        project: String,
+        /// JSON file, or - for standard input.
+        file: PathBuf,
+        /// Only store if the current version is this one.
+        #[arg(long)]
+        if_match: Option<i64>,
+        #[command(flatten)]
+        data: DataArg,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a dashboard user; the password is read from SKVOZ_NEW_PASSWORD
+    /// or the first line of standard input.
+    Create {
+        /// Login.
+        login: String,
+        /// May manage every project.
+        #[arg(long)]
+        admin: bool,
+        #[command(flatten)]
+        data: DataArg,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print a commented example skvoz.toml.
+    Example,
+}
+
+fn load_config(
+    cli_config: Option<&PathBuf>,
+    data: &DataArg,
+    listen: Option<SocketAddr>,
+) -> anyhow::Result<Config> {
+    Config::load(
+        cli_config.map(PathBuf::as_path),
+        FlagOverrides {
+            data: data.data.clone(),
+            listen,
+        },
+    )
+}
+
+fn open_app(config: &Config) -> anyhow::Result<App> {
+    let mut options = SqliteOptions::new(&config.data);
+    options.durability = match config.durability.as_str() {
+        "normal" => Durability::Normal,
+        _ => Durability::Full,
+    };
+    let store = SqliteStore::open(&options)
+        .with_context(|| format!("opening the store in {}", config.data.display()))?;
+    Ok(App::new(Arc::new(store)))
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn resolve_project(app: &App, text: &str) -> anyhow::Result<skvoz_domain::Project> {
+    if let Ok(id) = text.parse::<i64>() {
+        if let Some(p) = app.store.project(skvoz_domain::ProjectId(id)).await? {
+            return Ok(p);
+        }
+    }
+    app.projects
+        .by_name(text)
+        .await?
+        .with_context(|| format!("no project with id or name '{text}'"))
+}
+
+fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string(value)?);
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown requested");
+}
+
+async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
+    let app = open_app(&config)?;
+    if demo {
+        let password = config
+            .admin_password
+            .as_ref()
+            .map(|p| p.expose_secret().to_owned());
+        match skvoz_app::demo::seed_if_empty(&app, password.as_deref()).await? {
+            Some(seed) => {
+                println!("Seeded the demo project (id {}).", seed.project.project_id);
+                println!("  public key: {}", seed.project.public_key);
+                println!("  API key:    {}   (shown once)", seed.project.api_key);
+                if let Some((login, password)) = &seed.admin {
+                    println!("Dashboard login: {login} / {password}   (shown once)");
+                }
+            }
+            None => println!("Demo project already present; log in with the credentials printed when it was created."),
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    println!("skvoz is serving the dashboard at http://{addr}/");
+    tracing::info!(%addr, data = %config.data.display(), "listening");
+    let options = skvoz_server::ServerOptions {
+        body_limit: config.body_limit,
+        secure_cookies: config.secure_cookies,
+    };
+    skvoz_server::serve(listener, app, options, shutdown_signal()).await?;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let cfg = cli.config.as_ref();
+    match cli.command {
+        Command::Config(ConfigCommand::Example) => {
+            print!("{}", config::EXAMPLE);
+        }
+        Command::Serve { data, listen, demo } => {
+            let config = load_config(cfg, &data, listen)?;
+            init_logging(&config);
+            serve(config, demo).await?;
+        }
+        Command::Project(cmd) => match cmd {
+            ProjectCommand::Create {
+                name,
+                timezone,
+                currency,
+                data,
+            } => {
+                let app = open_app(&load_config(cfg, &data, None)?)?;
+                let (_, created) = app
+                    .projects
+                    .create(&name, timezone.as_deref(), currency.as_deref())
+                    .await?;
+                print_json(&created)?;
+            }
+            ProjectCommand::List { data } => {
+                let app = open_app(&load_config(cfg, &data, None)?)?;
+                for p in app.projects.list().await? {
+                    print_json(&serde_json::json!({
+                        "project_id": p.id.0, "name": p.name, "public_key": p.public_key,
+                        "created_at": p.created_at.to_rfc3339(),
+                    }))?;
+                }
+            }
+            ProjectCommand::RotateKey { project, data } => {
+                let app = open_app(&load_config(cfg, &data, None)?)?;
+                let p = resolve_project(&app, &project).await?;
+                let key = app.projects.rotate_api_key(&p).await?;
+                print_json(&serde_json::json!({"project_id": p.id.0, "api_key": key}))?;
+            }
+        },
+        Command::Settings(cmd) => match cmd {
+            SettingsCommand::Get { project, data } => {
+                let app = open_app(&load_config(cfg, &data, None)?)?;
+                let p = resolve_project(&app, &project).await?;
+                let view = app.settings.get(Scope::new(p.id)).await?;
+                eprintln!("version {}", view.version);
+                println!("{}", serde_json::to_string_pretty(&view.doc)?);
+            }
+            SettingsCommand::Put {
+                project,
+                file,
+                if_match,
+                data,
+            } => {
+                let app = open_app(&load_config(cfg, &data, None)?)?;
+                let p = resolve_project(&app, &project).await?;
+                let text = if file.as_os_str() == "-" {
+                    let mut s = String::new();
+                    std::io::stdin().read_to_string(&mut s)?;
+                    s
+                } else {
+                    std::fs::read_to_string(&file)
+                        .with_context(|| format!("reading {}", file.display()))?
+                };
+                let doc: serde_json::Value =
+                    serde_json::from_str(&text).context("settings file is not valid JSON")?;
+                match app.settings.put(Scope::new(p.id), if_match, doc).await {
+                    Ok(view) => eprintln!("stored version {}", view.version),
+                    Err(skvoz_app::AppError::Invalid { field, message }) => {
+                        anyhow::bail!(
+                            "invalid settings at '{}': {message}",
+                            field.unwrap_or_default()
+                        )
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        },
+        Command::User(UserCommand::Create { login, admin, data }) => {
+            let app = open_app(&load_config(cfg, &data, None)?)?;
+            let password = match std::env::var("SKVOZ_NEW_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            let user = app.auth.create_user(&login, &password, admin).await?;
+            print_json(
+                &serde_json::json!({"user_id": user.id.0, "login": user.login, "is_admin": user.is_admin}),
+            )?;
+        }
+        Command::Demo { data } => {
+            let config = load_config(cfg, &data, None)?;
+            let app = open_app(&config)?;
+            let password = config
+                .admin_password
+                .as_ref()
+                .map(|p| p.expose_secret().to_owned());
+            match skvoz_app::demo::seed_if_empty(&app, password.as_deref()).await? {
+                Some(seed) => {
+                    print_json(&seed.project)?;
+                    if let Some((login, password)) = seed.admin {
+                        eprintln!("Dashboard login: {login} / {password}   (shown once)");
+                    }
+                }
+                None => anyhow::bail!(
+                    "a project named 'demo' already exists in {}",
+                    config.data.display()
+                ),
+            }
+        }
+        Command::Backup { dest, data } => {
+            let app = open_app(&load_config(cfg, &data, None)?)?;
+            app.store.backup(&dest).await?;
+            eprintln!("backup written to {}", dest.display());
+        }
+    }
+    Ok(())
+}

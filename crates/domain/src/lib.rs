@@ -1,0 +1,14 @@
+//! The domain of skvoz: pure types and math with no I/O.
+//!
+//! Everything here takes values and returns values, so it can be tested
+//! exhaustively and reused by every store backend and service.
+
+pub mod ids;
+pub mod money;
+pub mod project;
+pub mod settings;
+
+pub use ids::ProjectId;
+pub use money::Money;
+pub use project::{Currency, Project, ProjectName, TimeZone};
+pub use settings::{FieldError, ProjectSettings};

@@ -1,0 +1,155 @@
+//! The skvoz HTTP server (axum): public ingestion routes, the authenticated
+//! JSON API with its OpenAPI document, webhooks, and the dashboard.
+//!
+//! [`router`] builds the whole application; tests drive it with `oneshot`
+//! and the binary serves it with [`serve`].
+
+pub mod error;
+pub mod extract;
+pub mod routes;
+pub mod telemetry;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, Method, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use error::ApiError;
+use metrics_exporter_prometheus::PrometheusHandle;
+use skvoz_app::App;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Server options that are not services.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// Largest accepted request body, in bytes (default 1 MiB).
+    pub body_limit: usize,
+    /// Mark the session cookie `Secure` (behind HTTPS).
+    pub secure_cookies: bool,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            body_limit: 1024 * 1024,
+            secure_cookies: false,
+        }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The services.
+    pub app: App,
+    /// The metrics recorder.
+    pub metrics: PrometheusHandle,
+    /// The OpenAPI document, rendered once.
+    pub openapi_json: Arc<String>,
+    /// Whether cookies get `Secure`.
+    pub secure_cookies: bool,
+}
+
+fn documented_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(routes::system::healthz))
+        .routes(routes!(routes::system::metrics))
+        .routes(routes!(routes::projects::current))
+        .routes(routes!(routes::projects::by_id))
+        .routes(routes!(routes::settings::get, routes::settings::put))
+        .routes(routes!(routes::auth::login))
+        .routes(routes!(routes::auth::logout))
+        .routes(routes!(routes::auth::me))
+}
+
+/// The OpenAPI document of every documented route.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, mut api) = documented_routes().split_for_parts();
+    api.info.title = "skvoz".to_owned();
+    api.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    api.info.description = Some("End-to-end marketing analytics: tracking, leads, calls, chats, tickets, deals, costs and attribution.".to_owned());
+    let components = api.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "api_key",
+        SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+    );
+    api
+}
+
+/// Builds the whole application router over `app`.
+pub fn router(app: App, options: &ServerOptions) -> Router {
+    let api_json = serde_json::to_string_pretty(&openapi()).unwrap_or_else(|_| "{}".to_owned());
+    let state = AppState {
+        app,
+        metrics: telemetry::prometheus(),
+        openapi_json: Arc::new(api_json),
+        secure_cookies: options.secure_cookies,
+    };
+    let (documented, _) = documented_routes().split_for_parts();
+    documented
+        .route("/openapi.json", get(routes::system::openapi))
+        .fallback(not_found)
+        .layer(axum::middleware::map_response(json_errors))
+        .layer(axum::middleware::from_fn(telemetry::track))
+        .layer(DefaultBodyLimit::max(options.body_limit))
+        .with_state(state)
+}
+
+async fn not_found(method: Method, uri: Uri) -> ApiError {
+    ApiError::not_found(format!("no route for {method} {}", uri.path()))
+}
+
+/// Turns any error response that is not already JSON (axum's own 405, a
+/// layer's 413, …) into the JSON error shape, so clients see one format.
+async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return response;
+    }
+    let message = status.canonical_reason().unwrap_or("error").to_owned();
+    let mut fresh =
+        ApiError::new(status, ApiError::code_for_status(status), message).into_response();
+    // Keep headers such as Allow and Retry-After.
+    for (name, value) in response.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            fresh.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    fresh
+}
+
+/// Serves until `shutdown` resolves, then drains in-flight requests and
+/// flushes the store.
+pub async fn serve(
+    listener: TcpListener,
+    app: App,
+    options: ServerOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let router = router(app.clone(), &options);
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
+    tracing::info!("server stopped; flushing pending writes");
+    app.shutdown()
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    Ok(())
+}

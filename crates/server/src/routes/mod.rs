@@ -1,0 +1,7 @@
+//! Route handlers, one file per area. Handlers are thin: parse, call a
+//! service, map the result.
+
+pub mod auth;
+pub mod projects;
+pub mod settings;
+pub mod system;

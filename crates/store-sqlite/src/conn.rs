@@ -1,0 +1,220 @@
+//! Opening the database, pragmas, and running blocking work off the runtime.
+
+use parking_lot::Mutex;
+use rusqlite::{Connection, OpenFlags};
+use skvoz_store::{MaintenanceStore, StoreError, StoreResult};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+/// How hard a commit waits for the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// `synchronous=FULL`: a commit survives power loss.
+    #[default]
+    Full,
+    /// `synchronous=NORMAL`: a commit survives a crash of the process (not of
+    /// the machine); much faster.
+    Normal,
+}
+
+/// How to open the store.
+#[derive(Debug, Clone)]
+pub struct SqliteOptions {
+    /// The data folder; the database is `DIR/skvoz.db`.
+    pub dir: PathBuf,
+    /// Commit durability.
+    pub durability: Durability,
+    /// Read-only connections for queries.
+    pub readers: usize,
+}
+
+impl SqliteOptions {
+    /// Defaults for a data folder.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        SqliteOptions {
+            dir: dir.into(),
+            durability: Durability::Full,
+            readers: 4,
+        }
+    }
+}
+
+/// The SQLite store. Cheap to clone.
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
+}
+
+pub(crate) fn backend_err(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+/// Maps a unique-constraint violation to [`StoreError::Duplicate`].
+pub(crate) fn map_unique(e: rusqlite::Error, what: &str) -> StoreError {
+    match &e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            StoreError::Duplicate(what.to_owned())
+        }
+        _ => backend_err(e),
+    }
+}
+
+fn configure(conn: &Connection, durability: Durability) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(
+        None,
+        "synchronous",
+        match durability {
+            Durability::Full => "FULL",
+            Durability::Normal => "NORMAL",
+        },
+    )?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    conn.pragma_update(None, "cache_size", -64_000)?;
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database and applies migrations.
+    pub fn open(options: &SqliteOptions) -> StoreResult<SqliteStore> {
+        std::fs::create_dir_all(&options.dir).map_err(|e| {
+            backend_err(format!(
+                "cannot create data folder {}: {e}",
+                options.dir.display()
+            ))
+        })?;
+        let path = options.dir.join("skvoz.db");
+        let mut writer = Connection::open(&path).map_err(backend_err)?;
+        let mode: String = writer
+            .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+            .map_err(backend_err)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(backend_err(format!(
+                "could not enable WAL (journal_mode={mode})"
+            )));
+        }
+        configure(&writer, options.durability).map_err(backend_err)?;
+        crate::migrations::all()
+            .to_latest(&mut writer)
+            .map_err(|e| backend_err(format!("migration failed: {e}")))?;
+        let mut readers = Vec::with_capacity(options.readers.max(1));
+        for _ in 0..options.readers.max(1) {
+            let r = Connection::open_with_flags(
+                &path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                    | OpenFlags::SQLITE_OPEN_URI,
+            )
+            .map_err(backend_err)?;
+            configure(&r, options.durability).map_err(backend_err)?;
+            readers.push(Mutex::new(r));
+        }
+        Ok(SqliteStore {
+            inner: Arc::new(Inner {
+                path,
+                writer: Mutex::new(writer),
+                readers,
+                next_reader: AtomicUsize::new(0),
+            }),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Runs `f` on the writer connection, off the async runtime.
+    pub(crate) async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = inner.writer.lock();
+            f(&mut conn)
+        })
+        .await
+        .map_err(backend_err)?
+    }
+
+    /// Runs `f` on a read-only connection, off the async runtime.
+    pub(crate) async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let n = inner.readers.len();
+            let start = inner.next_reader.fetch_add(1, Ordering::Relaxed);
+            // Take a free reader if there is one, else wait on ours.
+            for i in 0..n {
+                if let Some(conn) = inner.readers[(start + i) % n].try_lock() {
+                    return f(&conn);
+                }
+            }
+            let conn = inner.readers[start % n].lock();
+            f(&conn)
+        })
+        .await
+        .map_err(backend_err)?
+    }
+}
+
+#[async_trait::async_trait]
+impl MaintenanceStore for SqliteStore {
+    async fn ping(&self) -> StoreResult<()> {
+        self.read(|c| {
+            c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
+                .map_err(backend_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn backup(&self, dest: &Path) -> StoreResult<()> {
+        if dest.exists() {
+            return Err(StoreError::Duplicate(format!(
+                "{} already exists",
+                dest.display()
+            )));
+        }
+        let dest = dest
+            .to_str()
+            .ok_or_else(|| backend_err("backup path is not UTF-8"))?
+            .to_owned();
+        // VACUUM INTO reads one consistent snapshot and writes a compact copy
+        // while other readers and the writer go on.
+        self.read(move |c| {
+            c.execute("VACUUM INTO ?1", [dest]).map_err(backend_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn close(&self) -> StoreResult<()> {
+        self.write(|c| {
+            c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+                .map_err(backend_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+}

@@ -1,0 +1,14 @@
+//! The embedded SQLite backend: one file in WAL mode under the data folder,
+//! versioned migrations compiled into the binary and applied at open.
+//!
+//! One writer connection serializes writes (SQLite allows one writer at a
+//! time anyway); a few read-only connections serve queries concurrently with
+//! it, which WAL allows. Blocking calls run on tokio's blocking pool.
+
+mod conn;
+mod migrations;
+mod projects;
+mod settings;
+mod users;
+
+pub use conn::{Durability, SqliteOptions, SqliteStore};

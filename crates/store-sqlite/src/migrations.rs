@@ -1,0 +1,19 @@
+//! Schema migrations, embedded in the binary, tracked by SQLite's
+//! `user_version`. Append new files; never edit one that has shipped.
+
+use rusqlite_migration::{Migrations, M};
+
+/// Every migration, in order.
+pub(crate) fn all() -> Migrations<'static> {
+    Migrations::new(vec![M::up(include_str!("../migrations/0001_core.sql"))])
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn migrations_are_valid() {
+        super::all()
+            .validate()
+            .expect("migrations apply to an empty database");
+    }
+}

@@ -1,0 +1,67 @@
+//! Persistence behind traits.
+//!
+//! Services talk to a [`Store`], a supertrait of small capability traits,
+//! one per aggregate (projects, settings, users, …). Backends live in their
+//! own crates (`skvoz-store-sqlite` now; PostgreSQL for the core and
+//! ClickHouse for events later) and prove themselves against one shared
+//! [`conformance`] suite.
+//!
+//! Project isolation is enforced here, at the boundary: every method that
+//! touches a project's data takes a [`Scope`], and backends bind its project
+//! id into every query. A handler cannot forget to filter because it never
+//! writes the filter.
+
+pub mod conformance;
+mod error;
+mod projects;
+mod settings;
+mod users;
+
+pub use error::StoreError;
+pub use projects::{NewProject, ProjectStore};
+pub use settings::{SettingsStore, VersionedSettings};
+pub use users::{User, UserStore};
+
+use async_trait::async_trait;
+use skvoz_domain::ProjectId;
+use std::path::Path;
+
+/// Result of a store call.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The right to touch one project's data. Obtained from an authenticated
+/// request (API key, dashboard session) or an operator command; every
+/// project-scoped store method takes one and filters by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Scope(ProjectId);
+
+impl Scope {
+    /// A scope for a project whose access has already been checked.
+    pub fn new(project: ProjectId) -> Scope {
+        Scope(project)
+    }
+
+    /// The project this scope grants.
+    pub fn project(&self) -> ProjectId {
+        self.0
+    }
+}
+
+/// Operational capabilities of a backend.
+#[async_trait]
+pub trait MaintenanceStore: Send + Sync {
+    /// Answers when the store can serve queries.
+    async fn ping(&self) -> StoreResult<()>;
+    /// Writes a consistent copy of the whole store to `dest` while serving.
+    async fn backup(&self, dest: &Path) -> StoreResult<()>;
+    /// Makes everything acknowledged durable and releases resources; called
+    /// on graceful shutdown.
+    async fn close(&self) -> StoreResult<()>;
+    /// The backend's name (`sqlite`, `postgres`, …).
+    fn backend(&self) -> &'static str;
+}
+
+/// Everything a skvoz node needs from persistence.
+pub trait Store: ProjectStore + SettingsStore + UserStore + MaintenanceStore {}
+
+impl<T> Store for T where T: ProjectStore + SettingsStore + UserStore + MaintenanceStore {}
