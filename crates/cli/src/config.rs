@@ -131,6 +131,7 @@ secure_cookies = false
 "#;
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail closures return figment::Error.
 mod tests {
     use super::*;
     use secrecy::ExposeSecret;

@@ -1,0 +1,186 @@
+//! The binary end to end: `project create` output, `serve --demo` health,
+//! the demo login printed once, settings from the CLI, graceful SIGTERM.
+
+#![allow(clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn skvoz() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_skvoz"));
+    c.env_remove("SKVOZ_DATA")
+        .env_remove("SKVOZ_LISTEN")
+        .env("RUST_LOG", "warn");
+    c
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).ok()?;
+    let status = buf.split_whitespace().nth(1)?.parse().ok()?;
+    let body = buf
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    Some((status, body))
+}
+
+#[test]
+fn project_create_prints_keys_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = skvoz()
+        .args(["project", "create", "shop", "--data"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["project_id"].as_i64().unwrap() > 0);
+    assert!(v["public_key"].as_str().unwrap().len() >= 32);
+    assert!(v["api_key"].as_str().unwrap().len() >= 32);
+    // A second project with the same name is refused with a message.
+    let out = skvoz()
+        .args(["project", "create", "shop", "--data"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+    // Bad time zone: refused.
+    let out = skvoz()
+        .args([
+            "project",
+            "create",
+            "x",
+            "--timezone",
+            "Mars/Base",
+            "--data",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}
+
+#[test]
+fn settings_put_from_the_cli_validates() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = skvoz()
+        .args(["project", "create", "shop", "--data"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, r#"{"general": {"currency": "RUBLES"}}"#).unwrap();
+    let out = skvoz()
+        .args(["settings", "put", "--project", "shop", "--data"])
+        .arg(dir.path())
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("general.currency"));
+    let good = dir.path().join("good.json");
+    std::fs::write(&good, r#"{"general": {"currency": "usd"}}"#).unwrap();
+    let out = skvoz()
+        .args(["settings", "put", "--project", "shop", "--data"])
+        .arg(dir.path())
+        .arg(&good)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = skvoz()
+        .args(["settings", "get", "--project", "shop", "--data"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["general"]["currency"], "USD");
+}
+
+#[test]
+fn config_example_is_printed() {
+    let out = skvoz().args(["config", "example"]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("listen = \"127.0.0.1:8080\""));
+}
+
+#[cfg(unix)]
+#[test]
+fn serve_demo_answers_health_prints_login_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = skvoz()
+        .args([
+            "serve",
+            "--demo",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data",
+        ])
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let lines: Vec<String> = BufReader::new(stdout)
+        .lines()
+        .take(5)
+        .map(|l| l.unwrap())
+        .collect();
+    let all = lines.join("\n");
+    assert!(all.contains("Dashboard login: admin / "), "{all}");
+    assert!(all.contains(&format!("http://127.0.0.1:{port}/")), "{all}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut healthy = false;
+    while Instant::now() < deadline {
+        if let Some((200, body)) = http_get(port, "/healthz") {
+            assert!(body.contains("\"ok\""));
+            healthy = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(healthy, "no 200 from /healthz");
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(code) = child.try_wait().unwrap() {
+            assert!(code.success(), "exit status {code:?}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -1,0 +1,109 @@
+//! Shared helpers for the server's integration tests: a real router over a
+//! fresh embedded store, driven with `oneshot`.
+
+#![allow(dead_code, clippy::unwrap_used)]
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use serde_json::Value;
+use skvoz_app::App;
+use skvoz_server::{router, ServerOptions};
+use skvoz_store_sqlite::{SqliteOptions, SqliteStore};
+use std::sync::Arc;
+use tower::ServiceExt;
+
+pub struct TestServer {
+    pub app: App,
+    pub router: Router,
+    pub _dir: tempfile::TempDir,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl TestServer {
+    pub async fn new() -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let mut opts = SqliteOptions::new(dir.path());
+        opts.durability = skvoz_store_sqlite::Durability::Normal;
+        let store = SqliteStore::open(&opts).unwrap();
+        let app = App::new(Arc::new(store));
+        let router = router(app.clone(), &ServerOptions::default());
+        TestServer {
+            app,
+            router,
+            _dir: dir,
+        }
+    }
+
+    /// Creates a project and returns (project_id, public_key, api_key).
+    pub async fn project(&self, name: &str) -> (i64, String, String) {
+        let (_, c) = self.app.projects.create(name, None, None).await.unwrap();
+        (c.project_id, c.public_key, c.api_key)
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> Reply {
+        let resp = self.router.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        uri: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut b = Request::builder().method(method).uri(uri);
+        if let Some(k) = key {
+            b = b.header(header::AUTHORIZATION, format!("Bearer {k}"));
+        }
+        let req = match body {
+            Some(v) => b
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(v.to_string()))
+                .unwrap(),
+            None => b.body(Body::empty()).unwrap(),
+        };
+        self.send(req).await
+    }
+}
+
+/// Asserts the JSON error shape and returns its code.
+pub fn error_code(reply: &Reply) -> String {
+    let err = &reply.body["error"];
+    assert!(
+        err.is_object(),
+        "not the JSON error shape: {} {}",
+        reply.status,
+        reply.text
+    );
+    assert!(
+        err["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "no message: {}",
+        reply.text
+    );
+    let ct = reply
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    assert!(ct.starts_with("application/json"), "content type {ct}");
+    err["code"].as_str().unwrap().to_owned()
+}
