@@ -23,6 +23,12 @@ pub enum AppError {
     /// Credentials missing or wrong.
     #[error("{0}")]
     Unauthorized(String),
+    /// Credentials valid but not for this (or an unknown key).
+    #[error("{0}")]
+    Forbidden(String),
+    /// Temporarily unable to accept work (overload, shutting down).
+    #[error("{0}")]
+    Unavailable(String),
     /// An internal failure; details are logged, not shown.
     #[error("internal error: {0}")]
     Internal(String),

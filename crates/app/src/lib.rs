@@ -9,6 +9,7 @@ mod error;
 pub mod keys;
 pub mod projects;
 pub mod settings;
+pub mod tracking;
 
 pub use error::AppError;
 
@@ -29,21 +30,46 @@ pub struct App {
     pub settings: settings::SettingsService,
     /// Dashboard users and sessions.
     pub auth: auth::AuthService,
+    /// Per-project contexts cached for hot paths.
+    pub contexts: Arc<tracking::context::ContextCache>,
+    /// Visit tracking.
+    pub tracking: tracking::TrackingService,
+}
+
+/// Options of the services that are not the store.
+#[derive(Default)]
+pub struct AppOptions {
+    /// A MaxMind-format database for regions by IP.
+    pub geoip: Option<tracking::geo::GeoIp>,
 }
 
 impl App {
     /// Builds every service over `store`.
+    /// Must run inside a tokio runtime (it starts the ingestion writer).
     pub fn new(store: DynStore) -> App {
+        App::with_options(store, AppOptions::default())
+    }
+
+    /// Builds every service with options.
+    pub fn with_options(store: DynStore, options: AppOptions) -> App {
+        let contexts = Arc::new(tracking::context::ContextCache::new(store.clone()));
         App {
             projects: projects::ProjectService::new(store.clone()),
-            settings: settings::SettingsService::new(store.clone()),
+            settings: settings::SettingsService::new(store.clone(), contexts.clone()),
             auth: auth::AuthService::new(store.clone()),
+            tracking: tracking::TrackingService::new(
+                store.clone(),
+                contexts.clone(),
+                options.geoip,
+            ),
+            contexts,
             store,
         }
     }
 
     /// Flushes pending writes and closes the store; call on shutdown.
     pub async fn shutdown(&self) -> Result<(), AppError> {
+        self.tracking.shutdown().await;
         self.store.close().await?;
         Ok(())
     }

@@ -20,6 +20,7 @@ pub struct SettingsView {
 #[derive(Clone)]
 pub struct SettingsService {
     store: DynStore,
+    contexts: std::sync::Arc<crate::tracking::context::ContextCache>,
 }
 
 fn render(settings: &ProjectSettings) -> Result<Value, AppError> {
@@ -30,8 +31,11 @@ fn render(settings: &ProjectSettings) -> Result<Value, AppError> {
 
 impl SettingsService {
     /// Over a store.
-    pub fn new(store: DynStore) -> Self {
-        SettingsService { store }
+    pub fn new(
+        store: DynStore,
+        contexts: std::sync::Arc<crate::tracking::context::ContextCache>,
+    ) -> Self {
+        SettingsService { store, contexts }
     }
 
     /// The typed settings services work with.
@@ -72,6 +76,7 @@ impl SettingsService {
         let normalized =
             serde_json::to_value(&settings).map_err(|e| AppError::Internal(e.to_string()))?;
         let saved = self.store.put_settings(scope, if_match, normalized).await?;
+        self.contexts.invalidate(scope.project());
         Ok(SettingsView {
             version: saved.version,
             doc: render(&settings)?,

@@ -27,6 +27,10 @@ pub struct Config {
     /// Password of the first admin created by `serve --demo`; random and
     /// printed once when unset.
     pub admin_password: Option<SecretString>,
+    /// Trust `X-Forwarded-For` for the client IP (behind a reverse proxy).
+    pub trust_proxy: bool,
+    /// A MaxMind-format `.mmdb` city database for regions by IP.
+    pub geoip_db: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -39,6 +43,8 @@ impl Default for Config {
             log: "info".to_owned(),
             secure_cookies: false,
             admin_password: None,
+            trust_proxy: false,
+            geoip_db: None,
         }
     }
 }
@@ -61,6 +67,7 @@ struct Defaults {
     durability: String,
     log: String,
     secure_cookies: bool,
+    trust_proxy: bool,
 }
 
 impl Config {
@@ -75,6 +82,7 @@ impl Config {
             durability: d.durability,
             log: d.log,
             secure_cookies: d.secure_cookies,
+            trust_proxy: d.trust_proxy,
         }));
         match file {
             Some(path) => {
@@ -124,6 +132,14 @@ log = "info"
 
 # Set to true when skvoz is served over HTTPS, so session cookies get Secure.
 secure_cookies = false
+
+# Behind a reverse proxy (nginx, Caddy), take the visitor's IP from
+# X-Forwarded-For. Leave false when skvoz faces the internet directly.
+trust_proxy = false
+
+# A MaxMind-format city database (GeoLite2-City.mmdb, dbip-city-lite.mmdb)
+# for visit regions. Nothing is downloaded; without it visits have no region.
+# geoip_db = "/var/lib/skvoz/GeoLite2-City.mmdb"
 
 # Password of the first admin that `serve --demo` creates on an empty store.
 # Unset: a random one is generated and printed once. A secret: never logged.

@@ -173,7 +173,16 @@ fn open_app(config: &Config) -> anyhow::Result<App> {
     };
     let store = SqliteStore::open(&options)
         .with_context(|| format!("opening the store in {}", config.data.display()))?;
-    Ok(App::new(Arc::new(store)))
+    let geoip = match &config.geoip_db {
+        Some(path) => {
+            Some(skvoz_app::tracking::geo::GeoIp::open(path).map_err(anyhow::Error::msg)?)
+        }
+        None => None,
+    };
+    Ok(App::with_options(
+        Arc::new(store),
+        skvoz_app::AppOptions { geoip },
+    ))
 }
 
 fn init_logging(config: &Config) {
@@ -252,6 +261,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let options = skvoz_server::ServerOptions {
         body_limit: config.body_limit,
         secure_cookies: config.secure_cookies,
+        trust_proxy: config.trust_proxy,
     };
     skvoz_server::serve(listener, app, options, shutdown_signal()).await?;
     Ok(())

@@ -7,6 +7,7 @@ pub mod ids;
 pub mod money;
 pub mod project;
 pub mod settings;
+pub mod traffic;
 
 pub use ids::ProjectId;
 pub use money::Money;

@@ -116,6 +116,10 @@ impl From<AppError> for ApiError {
             AppError::Unauthorized(msg) => {
                 ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", msg)
             }
+            AppError::Forbidden(msg) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", msg),
+            AppError::Unavailable(msg) => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", msg)
+            }
             AppError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 ApiError::new(

@@ -21,6 +21,8 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{Any, CorsLayer};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -32,6 +34,8 @@ pub struct ServerOptions {
     pub body_limit: usize,
     /// Mark the session cookie `Secure` (behind HTTPS).
     pub secure_cookies: bool,
+    /// Take the client IP from `X-Forwarded-For` (behind a reverse proxy).
+    pub trust_proxy: bool,
 }
 
 impl Default for ServerOptions {
@@ -39,6 +43,7 @@ impl Default for ServerOptions {
         ServerOptions {
             body_limit: 1024 * 1024,
             secure_cookies: false,
+            trust_proxy: false,
         }
     }
 }
@@ -54,6 +59,16 @@ pub struct AppState {
     pub openapi_json: Arc<String>,
     /// Whether cookies get `Secure`.
     pub secure_cookies: bool,
+    /// Whether `X-Forwarded-For` is trusted.
+    pub trust_proxy: bool,
+}
+
+fn collect_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(routes::tracking::collect))
+}
+
+fn script_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(routes::tracking::script))
 }
 
 fn documented_routes() -> OpenApiRouter<AppState> {
@@ -66,11 +81,15 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::auth::login))
         .routes(routes!(routes::auth::logout))
         .routes(routes!(routes::auth::me))
+        .routes(routes!(routes::tracking::hits))
 }
 
 /// The OpenAPI document of every documented route.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, mut api) = documented_routes().split_for_parts();
+    let (_, mut api) = documented_routes()
+        .merge(collect_routes())
+        .merge(script_routes())
+        .split_for_parts();
     api.info.title = "skvoz".to_owned();
     api.info.version = env!("CARGO_PKG_VERSION").to_owned();
     api.info.description = Some("End-to-end marketing analytics: tracking, leads, calls, chats, tickets, deals, costs and attribution.".to_owned());
@@ -90,9 +109,20 @@ pub fn router(app: App, options: &ServerOptions) -> Router {
         metrics: telemetry::prometheus(),
         openapi_json: Arc::new(api_json),
         secure_cookies: options.secure_cookies,
+        trust_proxy: options.trust_proxy,
     };
     let (documented, _) = documented_routes().split_for_parts();
+    // The tracker's routes are called from other origins.
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers([header::CONTENT_TYPE])
+        .max_age(std::time::Duration::from_secs(86_400));
+    let (collect, _) = collect_routes().split_for_parts();
+    let (script, _) = script_routes().split_for_parts();
     documented
+        .merge(collect.layer(cors.clone()))
+        .merge(script.layer(cors).layer(CompressionLayer::new()))
         .route("/openapi.json", get(routes::system::openapi))
         .fallback(not_found)
         .layer(axum::middleware::map_response(json_errors))

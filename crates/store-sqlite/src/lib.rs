@@ -10,5 +10,6 @@ mod migrations;
 mod projects;
 mod settings;
 mod users;
+mod visits;
 
 pub use conn::{Durability, SqliteOptions, SqliteStore};

@@ -5,7 +5,10 @@ use rusqlite_migration::{Migrations, M};
 
 /// Every migration, in order.
 pub(crate) fn all() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!("../migrations/0001_core.sql"))])
+    Migrations::new(vec![
+        M::up(include_str!("../migrations/0001_core.sql")),
+        M::up(include_str!("../migrations/0002_visits.sql")),
+    ])
 }
 
 #[cfg(test)]

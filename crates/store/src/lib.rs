@@ -16,11 +16,13 @@ mod error;
 mod projects;
 mod settings;
 mod users;
+mod visits;
 
 pub use error::StoreError;
 pub use projects::{NewProject, ProjectStore};
 pub use settings::{SettingsStore, VersionedSettings};
 pub use users::{User, UserStore};
+pub use visits::{Hit, IngestWrite, Visit, VisitStore, VisitorLink};
 
 use async_trait::async_trait;
 use skvoz_domain::ProjectId;
@@ -62,6 +64,7 @@ pub trait MaintenanceStore: Send + Sync {
 }
 
 /// Everything a skvoz node needs from persistence.
-pub trait Store: ProjectStore + SettingsStore + UserStore + MaintenanceStore {}
+pub trait Store: ProjectStore + SettingsStore + UserStore + VisitStore + MaintenanceStore {}
 
-impl<T> Store for T where T: ProjectStore + SettingsStore + UserStore + MaintenanceStore {}
+impl<T> Store for T where T: ProjectStore + SettingsStore + UserStore + VisitStore + MaintenanceStore
+{}

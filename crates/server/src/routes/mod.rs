@@ -5,3 +5,4 @@ pub mod auth;
 pub mod projects;
 pub mod settings;
 pub mod system;
+pub mod tracking;

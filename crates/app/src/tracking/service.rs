@@ -1,0 +1,443 @@
+//! [`TrackingService`]: one hit in, one committed hit (or bot count) out.
+
+use super::context::{ContextCache, ProjectContext};
+use super::geo::{GeoIp, Location};
+use super::input::{HitInput, HitOutcome};
+use super::sessions::{ActiveSession, SessionTable};
+use super::writer::{BatchWriter, WriteError};
+use crate::{AppError, DynStore};
+use chrono::{DateTime, Utc};
+use parking_lot::Mutex;
+use rand::RngCore;
+use skvoz_domain::traffic::{
+    classify, decide, parse_user_agent, Device, SessionDecision, SessionState, TrafficSource,
+};
+use skvoz_domain::ProjectId;
+use skvoz_store::{Hit, IngestWrite, Visit, VisitorLink};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Weak};
+use tokio::sync::OnceCell;
+
+/// Counted when a hit is committed.
+const INGESTED: &str = "skvoz_ingested_total";
+
+/// How far in the future an explicit hit time may be (clock skew).
+const FUTURE_SKEW: chrono::Duration = chrono::Duration::minutes(5);
+
+/// The tracking use case.
+#[derive(Clone)]
+pub struct TrackingService {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: DynStore,
+    contexts: Arc<ContextCache>,
+    sessions: SessionTable,
+    writer: BatchWriter,
+    devices: Mutex<HashMap<String, Device>>,
+    next_visit_id: OnceCell<AtomicI64>,
+    codes: Mutex<HashMap<ProjectId, i64>>,
+    geo: Option<GeoIp>,
+    started: DateTime<Utc>,
+}
+
+/// Visits produced inside one import request that are not committed yet.
+type Overlay = HashMap<String, Arc<Visit>>;
+
+fn session_state(v: &Visit) -> SessionState {
+    SessionState {
+        started_at: v.started_at,
+        last_hit_at: v.last_at,
+        source: v.source.clone(),
+    }
+}
+
+fn new_vid() -> String {
+    let mut b = [0u8; 12];
+    rand::thread_rng().fill_bytes(&mut b);
+    format!("s{}", hex::encode(b))
+}
+
+fn write_error(e: WriteError) -> AppError {
+    match e {
+        WriteError::Busy => AppError::Unavailable("ingestion is saturated; retry shortly".into()),
+        WriteError::Stopped => AppError::Unavailable("the server is shutting down".into()),
+        WriteError::Store(msg) => AppError::Internal(msg),
+    }
+}
+
+impl TrackingService {
+    /// Starts the service: its writer task and the sweeper of idle sessions.
+    pub fn new(
+        store: DynStore,
+        contexts: Arc<ContextCache>,
+        geo: Option<GeoIp>,
+    ) -> TrackingService {
+        let inner = Arc::new(Inner {
+            writer: BatchWriter::start(store.clone()),
+            store,
+            contexts,
+            sessions: SessionTable::default(),
+            devices: Mutex::new(HashMap::new()),
+            next_visit_id: OnceCell::new(),
+            codes: Mutex::new(HashMap::new()),
+            geo,
+            started: Utc::now(),
+        });
+        let weak: Weak<Inner> = Arc::downgrade(&inner);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
+            loop {
+                tick.tick().await;
+                match weak.upgrade() {
+                    Some(inner) => {
+                        let held = inner.sessions.sweep(Utc::now());
+                        metrics::gauge!("skvoz_active_sessions").set(held as f64);
+                    }
+                    None => break,
+                }
+            }
+        });
+        TrackingService { inner }
+    }
+
+    /// Commits what is queued and stops the writer.
+    pub async fn shutdown(&self) {
+        self.inner.writer.shutdown().await;
+    }
+
+    /// Sessions held in memory.
+    pub fn active_sessions(&self) -> usize {
+        self.inner.sessions.len()
+    }
+
+    /// A hit from the site script (`POST /collect`), keyed by the public key.
+    pub async fn collect(&self, public_key: &str, input: HitInput) -> Result<HitOutcome, AppError> {
+        let ctx = self
+            .inner
+            .contexts
+            .by_public_key(public_key)
+            .await?
+            .ok_or_else(|| AppError::Forbidden("unknown tracker key".into()))?;
+        let (outcome, record) = self.prepare(&ctx, input, None).await?;
+        self.inner.writer.write(record).await.map_err(write_error)?;
+        count(&outcome);
+        Ok(outcome)
+    }
+
+    /// Server-side hits and history import (`POST /api/v1/hits`): validated
+    /// as a whole, sessionized per visitor in time order, committed together.
+    pub async fn import(
+        &self,
+        project: ProjectId,
+        inputs: Vec<HitInput>,
+    ) -> Result<Vec<HitOutcome>, AppError> {
+        let ctx = self.inner.contexts.by_id(project).await?;
+        let mut inputs = inputs;
+        for (i, input) in inputs.iter_mut().enumerate() {
+            input.fields.normalize();
+            input.fields.validate().map_err(|e| prefix_field(e, i))?;
+            if input.at > Utc::now() + FUTURE_SKEW {
+                return Err(AppError::invalid(
+                    format!("[{i}].at"),
+                    "at is in the future",
+                ));
+            }
+            if input.fields.vid.is_none() {
+                input.fields.vid = Some(new_vid());
+            }
+        }
+        let mut order: Vec<usize> = (0..inputs.len()).collect();
+        order.sort_by(|&a, &b| {
+            (inputs[a].fields.vid.as_deref(), inputs[a].at)
+                .cmp(&(inputs[b].fields.vid.as_deref(), inputs[b].at))
+        });
+        let mut overlay = Overlay::new();
+        let mut outcomes: Vec<Option<HitOutcome>> = vec![None; inputs.len()];
+        let mut records = Vec::with_capacity(inputs.len());
+        for i in order {
+            let (outcome, record) = self
+                .prepare(&ctx, inputs[i].clone(), Some(&mut overlay))
+                .await?;
+            outcomes[i] = Some(outcome);
+            records.push(record);
+        }
+        self.inner
+            .writer
+            .write_all(records)
+            .await
+            .map_err(write_error)?;
+        let outcomes: Vec<HitOutcome> = outcomes.into_iter().flatten().collect();
+        outcomes.iter().for_each(count);
+        Ok(outcomes)
+    }
+
+    /// The device of a User-Agent; with none given (server-side hits that
+    /// did not pass one) the device is unknown, not a bot.
+    fn device(&self, ua: Option<&str>) -> Device {
+        let Some(ua) = ua else {
+            return Device {
+                os: "unknown".into(),
+                browser: "unknown".into(),
+                device_type: skvoz_domain::traffic::DeviceType::Other,
+                is_bot: false,
+            };
+        };
+        if let Some(d) = self.inner.devices.lock().get(ua) {
+            return d.clone();
+        }
+        let d = parse_user_agent(ua);
+        let mut cache = self.inner.devices.lock();
+        if cache.len() >= 20_000 {
+            cache.clear();
+        }
+        cache.insert(ua.to_owned(), d.clone());
+        d
+    }
+
+    fn locate(&self, input: &HitInput) -> Location {
+        match (&self.inner.geo, input.ip) {
+            (Some(geo), Some(ip)) => geo.locate(ip).unwrap_or_default(),
+            _ => Location::default(),
+        }
+    }
+
+    async fn ensure_counters(
+        &self,
+        project: ProjectId,
+        scope: skvoz_store::Scope,
+    ) -> Result<(), AppError> {
+        let store = &self.inner.store;
+        self.inner
+            .next_visit_id
+            .get_or_try_init(|| async {
+                Ok::<_, AppError>(AtomicI64::new(store.max_visit_id().await?))
+            })
+            .await?;
+        if !self.inner.codes.lock().contains_key(&project) {
+            let max = store.max_visit_code(scope).await?;
+            let mut codes = self.inner.codes.lock();
+            let entry = codes.entry(project).or_insert(max);
+            *entry = (*entry).max(max);
+        }
+        Ok(())
+    }
+
+    /// Validates and sessionizes one hit and builds its store record.
+    async fn prepare(
+        &self,
+        ctx: &ProjectContext,
+        mut input: HitInput,
+        overlay: Option<&mut Overlay>,
+    ) -> Result<(HitOutcome, IngestWrite), AppError> {
+        input.fields.normalize();
+        input.fields.validate()?;
+        let at = input.at;
+        let device = self.device(input.ua.as_deref());
+        let vid = input.fields.vid.clone().unwrap_or_else(new_vid);
+        if device.is_bot {
+            let day = at.with_timezone(&ctx.tz).format("%Y-%m-%d").to_string();
+            let outcome = HitOutcome {
+                vid,
+                visit_id: None,
+                visit_code: None,
+                phone: None,
+                wa_text: None,
+                bot: true,
+            };
+            return Ok((
+                outcome,
+                IngestWrite::Bot {
+                    scope: ctx.scope,
+                    day,
+                },
+            ));
+        }
+        let project = ctx.project.id;
+        self.ensure_counters(project, ctx.scope).await?;
+        let f = &input.fields;
+        // Events (`skvoz.event`) describe the current page, not a new
+        // arrival: they never change the source.
+        let source = if f.event.is_some() {
+            TrafficSource::default()
+        } else {
+            classify(&f.url, f.referrer.as_deref())
+        };
+
+        // The visitor's previous visit: this request's own uncommitted
+        // visits first, then the live table, then the store when memory may
+        // not know (history import, recent restart, or a hit older than
+        // what memory holds).
+        let from_overlay = overlay
+            .as_ref()
+            .and_then(|o| o.get(&vid))
+            .filter(|v| at >= v.last_at)
+            .cloned();
+        let live = self.inner.sessions.get(project, &vid);
+        let live_usable = live
+            .as_ref()
+            .is_some_and(|s| at >= s.visit.last_at - chrono::Duration::seconds(5));
+        let warm =
+            Utc::now() - self.inner.started > ctx.session_timeout + chrono::Duration::minutes(1);
+        let stored = if from_overlay.is_none()
+            && !live_usable
+            && (input.explicit_time || !warm || live.is_some())
+        {
+            self.inner
+                .store
+                .latest_visit(ctx.scope, &vid, at)
+                .await?
+                .map(Arc::new)
+        } else {
+            None
+        };
+        let location = self.locate(&input);
+
+        let timeout = ctx.session_timeout;
+        let next_id = self
+            .inner
+            .next_visit_id
+            .get()
+            .ok_or_else(|| AppError::Internal("visit ids not initialized".into()))?;
+        let (visit, links) = self.inner.sessions.with_entry(project, &vid, |slot| {
+            let prev: Option<Arc<Visit>> = from_overlay.or_else(|| {
+                match slot
+                    .as_ref()
+                    .filter(|s| at >= s.visit.last_at - chrono::Duration::seconds(5))
+                {
+                    Some(s) => Some(s.visit.clone()),
+                    None => stored.clone(),
+                }
+            });
+            let decision = decide(
+                prev.as_ref().map(|v| session_state(v)).as_ref(),
+                at,
+                &source,
+                timeout,
+                ctx.tz,
+            );
+            let mut links = Vec::new();
+            let visit = match (decision, prev) {
+                (SessionDecision::Continue, Some(prev)) => {
+                    let mut v = (*prev).clone();
+                    v.hits += 1;
+                    v.last_at = v.last_at.max(at);
+                    if v.ga_cid.is_none() {
+                        v.ga_cid = f.ga_cid.clone();
+                    }
+                    if v.ym_uid.is_none() {
+                        v.ym_uid = f.ym_uid.clone();
+                    }
+                    if f.ga_cid.is_some() && f.ga_cid != prev.ga_cid {
+                        links.push(("ga_cid", f.ga_cid.clone()));
+                    }
+                    if f.ym_uid.is_some() && f.ym_uid != prev.ym_uid {
+                        links.push(("ym_uid", f.ym_uid.clone()));
+                    }
+                    v
+                }
+                _ => {
+                    let code = {
+                        let mut codes = self.inner.codes.lock();
+                        let c = codes.entry(project).or_insert(0);
+                        *c += 1;
+                        *c
+                    };
+                    links.push(("ga_cid", f.ga_cid.clone()));
+                    links.push(("ym_uid", f.ym_uid.clone()));
+                    Visit {
+                        id: next_id.fetch_add(1, Ordering::Relaxed) + 1,
+                        code,
+                        vid: vid.clone(),
+                        started_at: at,
+                        last_at: at,
+                        hits: 1,
+                        channel: ctx.channels.classify(&source, &f.url).to_owned(),
+                        source: source.clone(),
+                        landing: f.url.clone(),
+                        referrer: f.referrer.clone(),
+                        device: device.clone(),
+                        screen: f.screen.clone(),
+                        lang: f.lang.clone(),
+                        tz: f.tz.clone(),
+                        country: location.country.clone(),
+                        region: location.region.clone(),
+                        city: location.city.clone(),
+                        ga_cid: f.ga_cid.clone(),
+                        ym_uid: f.ym_uid.clone(),
+                    }
+                }
+            };
+            let visit = Arc::new(visit);
+            let newer = slot
+                .as_ref()
+                .is_none_or(|s| visit.last_at >= s.visit.last_at);
+            if newer {
+                *slot = Some(ActiveSession {
+                    visit: visit.clone(),
+                    expires_at: visit.last_at + timeout + chrono::Duration::minutes(1),
+                });
+            }
+            let links: Vec<VisitorLink> = links
+                .into_iter()
+                .filter_map(|(kind, value)| {
+                    value.map(|value| VisitorLink {
+                        vid: vid.clone(),
+                        kind,
+                        value,
+                    })
+                })
+                .collect();
+            (visit, links)
+        });
+        if let Some(o) = overlay {
+            o.insert(vid.clone(), visit.clone());
+        }
+        let hit = Hit {
+            visit_id: visit.id,
+            at,
+            url: f.url.clone(),
+            title: f.title.clone(),
+            event: f.event.clone(),
+            props: f
+                .props
+                .as_ref()
+                .map(|p| serde_json::Value::Object(p.clone()).to_string()),
+        };
+        let outcome = HitOutcome {
+            vid,
+            visit_id: Some(visit.id),
+            visit_code: Some(visit.code),
+            phone: None,
+            wa_text: None,
+            bot: false,
+        };
+        let record = IngestWrite::Hit {
+            scope: ctx.scope,
+            visit: Box::new((*visit).clone()),
+            hit,
+            links,
+        };
+        Ok((outcome, record))
+    }
+}
+
+fn count(outcome: &HitOutcome) {
+    let kind = if outcome.bot { "bot_hit" } else { "hit" };
+    metrics::counter!(INGESTED, "kind" => kind).increment(1);
+}
+
+fn prefix_field(e: AppError, i: usize) -> AppError {
+    match e {
+        AppError::Invalid { field, message } => AppError::Invalid {
+            field: Some(match field {
+                Some(f) => format!("[{i}].{f}"),
+                None => format!("[{i}]"),
+            }),
+            message,
+        },
+        other => other,
+    }
+}

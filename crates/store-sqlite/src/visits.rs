@@ -1,0 +1,399 @@
+//! Visits, hits and identity links in SQLite, written in atomic batches.
+
+use crate::conn::{backend_err, SqliteStore};
+use crate::projects::ms_to_time;
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use skvoz_domain::traffic::{Device, DeviceType, SourceKind, TrafficSource};
+use skvoz_store::{Hit, IngestWrite, Scope, StoreResult, Visit, VisitStore, VisitorLink};
+
+fn kind_str(k: SourceKind) -> &'static str {
+    match k {
+        SourceKind::Utm => "utm",
+        SourceKind::PaidClick => "paid_click",
+        SourceKind::Organic => "organic",
+        SourceKind::Social => "social",
+        SourceKind::Referral => "referral",
+        SourceKind::Internal => "internal",
+        SourceKind::Direct => "direct",
+    }
+}
+
+fn kind_from(s: &str) -> SourceKind {
+    match s {
+        "utm" => SourceKind::Utm,
+        "paid_click" => SourceKind::PaidClick,
+        "organic" => SourceKind::Organic,
+        "social" => SourceKind::Social,
+        "referral" => SourceKind::Referral,
+        "internal" => SourceKind::Internal,
+        _ => SourceKind::Direct,
+    }
+}
+
+fn device_str(d: DeviceType) -> &'static str {
+    match d {
+        DeviceType::Desktop => "desktop",
+        DeviceType::Mobile => "mobile",
+        DeviceType::Tablet => "tablet",
+        DeviceType::Bot => "bot",
+        DeviceType::Other => "other",
+    }
+}
+
+fn device_from(s: &str) -> DeviceType {
+    match s {
+        "desktop" => DeviceType::Desktop,
+        "mobile" => DeviceType::Mobile,
+        "tablet" => DeviceType::Tablet,
+        "bot" => DeviceType::Bot,
+        _ => DeviceType::Other,
+    }
+}
+
+const VISIT_COLUMNS: &str = "id, code, vid, started_at, last_at, hits, source, medium, campaign, content, term, \
+     gclid, yclid, referrer_host, source_kind, channel, landing, referrer, os, browser, device_type, \
+     screen, lang, tz, country, region, city, ga_cid, ym_uid";
+
+fn visit_from_row(r: &Row<'_>) -> rusqlite::Result<Visit> {
+    let kind: String = r.get(14)?;
+    let device_type: String = r.get(20)?;
+    Ok(Visit {
+        id: r.get(0)?,
+        code: r.get(1)?,
+        vid: r.get(2)?,
+        started_at: ms_to_time(r.get(3)?),
+        last_at: ms_to_time(r.get(4)?),
+        hits: r.get(5)?,
+        source: TrafficSource {
+            source: r.get(6)?,
+            medium: r.get(7)?,
+            campaign: r.get(8)?,
+            content: r.get(9)?,
+            term: r.get(10)?,
+            gclid: r.get(11)?,
+            yclid: r.get(12)?,
+            referrer_host: r.get(13)?,
+            kind: kind_from(&kind),
+        },
+        channel: r.get(15)?,
+        landing: r.get(16)?,
+        referrer: r.get(17)?,
+        device: Device {
+            os: r.get(18)?,
+            browser: r.get(19)?,
+            device_type: device_from(&device_type),
+            is_bot: false,
+        },
+        screen: r.get(21)?,
+        lang: r.get(22)?,
+        tz: r.get(23)?,
+        country: r.get(24)?,
+        region: r.get(25)?,
+        city: r.get(26)?,
+        ga_cid: r.get(27)?,
+        ym_uid: r.get(28)?,
+    })
+}
+
+fn insert_visit(c: &Connection, project: i64, v: &Visit) -> rusqlite::Result<()> {
+    let mut stmt = c.prepare_cached(
+        "INSERT INTO visits (id, project_id, code, vid, started_at, last_at, hits, source, medium, campaign, content,
+            term, gclid, yclid, referrer_host, source_kind, channel, landing, referrer, os, browser, device_type,
+            screen, lang, tz, country, region, city, ga_cid, ym_uid)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21,
+            ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)
+         ON CONFLICT(id) DO UPDATE SET last_at = max(last_at, excluded.last_at), hits = excluded.hits,
+            ga_cid = coalesce(visits.ga_cid, excluded.ga_cid), ym_uid = coalesce(visits.ym_uid, excluded.ym_uid)",
+    )?;
+    let s = &v.source;
+    stmt.execute(params![
+        v.id,
+        project,
+        v.code,
+        v.vid,
+        v.started_at.timestamp_millis(),
+        v.last_at.timestamp_millis(),
+        v.hits,
+        s.source,
+        s.medium,
+        s.campaign,
+        s.content,
+        s.term,
+        s.gclid,
+        s.yclid,
+        s.referrer_host,
+        kind_str(s.kind),
+        v.channel,
+        v.landing,
+        v.referrer,
+        v.device.os,
+        v.device.browser,
+        device_str(v.device.device_type),
+        v.screen,
+        v.lang,
+        v.tz,
+        v.country,
+        v.region,
+        v.city,
+        v.ga_cid,
+        v.ym_uid,
+    ])?;
+    Ok(())
+}
+
+fn write_one(c: &Connection, w: &IngestWrite) -> rusqlite::Result<()> {
+    match w {
+        IngestWrite::Hit {
+            scope,
+            visit,
+            hit,
+            links,
+        } => {
+            let project = scope.project().0;
+            // Most hits continue a visit: a narrow update; the full row only
+            // when the visit is new (or its first write never landed).
+            let updated = if visit.hits > 1 {
+                c.prepare_cached(
+                    "UPDATE visits SET last_at = max(last_at, ?1), hits = max(hits, ?2),
+                        ga_cid = coalesce(ga_cid, ?3), ym_uid = coalesce(ym_uid, ?4)
+                     WHERE id = ?5 AND project_id = ?6",
+                )?
+                .execute(params![
+                    visit.last_at.timestamp_millis(),
+                    visit.hits,
+                    visit.ga_cid,
+                    visit.ym_uid,
+                    visit.id,
+                    project
+                ])?
+            } else {
+                0
+            };
+            if updated == 0 {
+                insert_visit(c, project, visit)?;
+            }
+            c.prepare_cached("INSERT INTO hits (visit_id, at, url, title, event, props) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
+                .execute(params![hit.visit_id, hit.at.timestamp_millis(), hit.url, hit.title, hit.event, hit.props])?;
+            for link in links {
+                c.prepare_cached(
+                    "INSERT OR IGNORE INTO visitor_links (project_id, kind, value, vid, first_seen) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?
+                .execute(params![project, link.kind, link.value, link.vid, hit.at.timestamp_millis()])?;
+            }
+        }
+        IngestWrite::Bot { scope, day } => {
+            c.prepare_cached(
+                "INSERT INTO bot_hits (project_id, day, hits) VALUES (?1, ?2, 1)
+                 ON CONFLICT(project_id, day) DO UPDATE SET hits = hits + 1",
+            )?
+            .execute(params![scope.project().0, day])?;
+        }
+    }
+    Ok(())
+}
+
+#[async_trait::async_trait]
+impl VisitStore for SqliteStore {
+    async fn write_batch(&self, batch: std::sync::Arc<Vec<IngestWrite>>) -> StoreResult<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.write(move |c| {
+            let tx = c.transaction().map_err(backend_err)?;
+            for w in batch.iter() {
+                write_one(&tx, w).map_err(backend_err)?;
+            }
+            tx.commit().map_err(backend_err)
+        })
+        .await
+    }
+
+    async fn max_visit_id(&self) -> StoreResult<i64> {
+        self.read(|c| {
+            c.query_row("SELECT coalesce(max(id), 0) FROM visits", [], |r| r.get(0))
+                .map_err(backend_err)
+        })
+        .await
+    }
+
+    async fn max_visit_code(&self, scope: Scope) -> StoreResult<i64> {
+        self.read(move |c| {
+            c.query_row(
+                "SELECT coalesce(max(code), 0) FROM visits WHERE project_id = ?1",
+                [scope.project().0],
+                |r| r.get(0),
+            )
+            .map_err(backend_err)
+        })
+        .await
+    }
+
+    async fn latest_visit(
+        &self,
+        scope: Scope,
+        vid: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<Visit>> {
+        let vid = vid.to_owned();
+        self.read(move |c| {
+            c.prepare_cached(&format!(
+                "SELECT {VISIT_COLUMNS} FROM visits WHERE project_id = ?1 AND vid = ?2 AND started_at <= ?3
+                 ORDER BY started_at DESC, id DESC LIMIT 1"
+            ))
+            .and_then(|mut s| {
+                s.query_row(params![scope.project().0, vid, at.timestamp_millis()], visit_from_row)
+                    .optional()
+            })
+            .map_err(backend_err)
+        })
+        .await
+    }
+
+    async fn visit_by_code(&self, scope: Scope, code: i64) -> StoreResult<Option<Visit>> {
+        self.read(move |c| {
+            c.query_row(
+                &format!("SELECT {VISIT_COLUMNS} FROM visits WHERE project_id = ?1 AND code = ?2"),
+                params![scope.project().0, code],
+                visit_from_row,
+            )
+            .optional()
+            .map_err(backend_err)
+        })
+        .await
+    }
+
+    async fn visit(&self, scope: Scope, id: i64) -> StoreResult<Option<Visit>> {
+        self.read(move |c| {
+            c.query_row(
+                &format!("SELECT {VISIT_COLUMNS} FROM visits WHERE project_id = ?1 AND id = ?2"),
+                params![scope.project().0, id],
+                visit_from_row,
+            )
+            .optional()
+            .map_err(backend_err)
+        })
+        .await
+    }
+
+    async fn visits_between(
+        &self,
+        scope: Scope,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: usize,
+    ) -> StoreResult<Vec<Visit>> {
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare(&format!(
+                    "SELECT {VISIT_COLUMNS} FROM visits WHERE project_id = ?1 AND started_at >= ?2 AND started_at < ?3
+                     ORDER BY started_at, id LIMIT ?4"
+                ))
+                .map_err(backend_err)?;
+            let rows = stmt
+                .query_map(
+                    params![
+                        scope.project().0,
+                        from.timestamp_millis(),
+                        to.timestamp_millis(),
+                        i64::try_from(limit).unwrap_or(i64::MAX)
+                    ],
+                    visit_from_row,
+                )
+                .map_err(backend_err)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend_err)
+        })
+        .await
+    }
+
+    async fn hits_of_visit(&self, scope: Scope, visit_id: i64) -> StoreResult<Vec<Hit>> {
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare(
+                    "SELECT h.visit_id, h.at, h.url, h.title, h.event, h.props FROM hits h
+                     JOIN visits v ON v.id = h.visit_id
+                     WHERE v.project_id = ?1 AND h.visit_id = ?2 ORDER BY h.at, h.id",
+                )
+                .map_err(backend_err)?;
+            let rows = stmt
+                .query_map(params![scope.project().0, visit_id], |r| {
+                    Ok(Hit {
+                        visit_id: r.get(0)?,
+                        at: ms_to_time(r.get(1)?),
+                        url: r.get(2)?,
+                        title: r.get(3)?,
+                        event: r.get(4)?,
+                        props: r.get(5)?,
+                    })
+                })
+                .map_err(backend_err)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend_err)
+        })
+        .await
+    }
+
+    async fn count_hits(&self, scope: Scope) -> StoreResult<i64> {
+        self.read(move |c| {
+            c.query_row(
+                "SELECT count(*) FROM hits h JOIN visits v ON v.id = h.visit_id WHERE v.project_id = ?1",
+                [scope.project().0],
+                |r| r.get(0),
+            )
+            .map_err(backend_err)
+        })
+        .await
+    }
+
+    async fn visitor_links(&self, scope: Scope, vid: &str) -> StoreResult<Vec<VisitorLink>> {
+        let vid = vid.to_owned();
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare("SELECT kind, value FROM visitor_links WHERE project_id = ?1 AND vid = ?2 ORDER BY kind, value")
+                .map_err(backend_err)?;
+            let rows = stmt
+                .query_map(params![scope.project().0, vid], |r| {
+                    let kind: String = r.get(0)?;
+                    Ok(VisitorLink {
+                        vid: vid.clone(),
+                        kind: if kind == "ga_cid" { "ga_cid" } else { "ym_uid" },
+                        value: r.get(1)?,
+                    })
+                })
+                .map_err(backend_err)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend_err)
+        })
+        .await
+    }
+
+    async fn vids_by_link(
+        &self,
+        scope: Scope,
+        kind: &str,
+        value: &str,
+    ) -> StoreResult<Vec<String>> {
+        let (kind, value) = (kind.to_owned(), value.to_owned());
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare("SELECT vid FROM visitor_links WHERE project_id = ?1 AND kind = ?2 AND value = ?3 ORDER BY first_seen")
+                .map_err(backend_err)?;
+            let rows = stmt
+                .query_map(params![scope.project().0, kind, value], |r| r.get(0))
+                .map_err(backend_err)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend_err)
+        })
+        .await
+    }
+
+    async fn bot_hits(&self, scope: Scope, from_day: &str, to_day: &str) -> StoreResult<i64> {
+        let (from_day, to_day) = (from_day.to_owned(), to_day.to_owned());
+        self.read(move |c| {
+            c.query_row(
+                "SELECT coalesce(sum(hits), 0) FROM bot_hits WHERE project_id = ?1 AND day >= ?2 AND day <= ?3",
+                params![scope.project().0, from_day, to_day],
+                |r| r.get(0),
+            )
+            .map_err(backend_err)
+        })
+        .await
+    }
+}

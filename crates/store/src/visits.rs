@@ -1,0 +1,148 @@
+//! Visits (sessions) and hits: the high-volume facts of tracking.
+//!
+//! Ingestion hands the store whole batches ([`IngestWrite`]) that it must
+//! commit atomically, so the caller can acknowledge every hit of a batch
+//! once the call returns (group commit).
+
+use crate::{Scope, StoreResult};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use skvoz_domain::traffic::{Device, TrafficSource};
+
+/// One visit (session) of a visitor, as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Visit {
+    /// Global id.
+    pub id: i64,
+    /// Short numeric code, unique in the project (what forms, calls and
+    /// chats quote to find the visit).
+    pub code: i64,
+    /// Visitor id (the `skvoz_vid` cookie).
+    pub vid: String,
+    /// First hit.
+    pub started_at: DateTime<Utc>,
+    /// Latest hit.
+    pub last_at: DateTime<Utc>,
+    /// Page views and events in the visit.
+    pub hits: i64,
+    /// Where the visit came from.
+    pub source: TrafficSource,
+    /// The channel group at the time of the visit.
+    pub channel: String,
+    /// The landing page URL.
+    pub landing: String,
+    /// The full referrer of the first hit.
+    pub referrer: Option<String>,
+    /// Browser, OS, device type.
+    pub device: Device,
+    /// Screen size as sent (`1920x1080`).
+    pub screen: Option<String>,
+    /// Browser language.
+    pub lang: Option<String>,
+    /// Browser time zone.
+    pub tz: Option<String>,
+    /// Region from the client IP, when a GeoIP database is configured.
+    pub region: Option<String>,
+    /// City from the client IP.
+    pub city: Option<String>,
+    /// Country ISO code from the client IP.
+    pub country: Option<String>,
+    /// Google Analytics client id seen in the visit.
+    pub ga_cid: Option<String>,
+    /// Yandex Metrika client id seen in the visit.
+    pub ym_uid: Option<String>,
+}
+
+/// One page view or event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hit {
+    /// The visit it belongs to.
+    pub visit_id: i64,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The page URL.
+    pub url: String,
+    /// The page title.
+    pub title: Option<String>,
+    /// The event name, for `skvoz.event(name, props)`; `None` for a page view.
+    pub event: Option<String>,
+    /// Event properties (JSON object text).
+    pub props: Option<String>,
+}
+
+/// A visitor id linked to another client id (`ga_cid`, `ym_uid`): the edges
+/// of the identity graph.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct VisitorLink {
+    /// The visitor id.
+    pub vid: String,
+    /// `ga_cid` or `ym_uid`.
+    pub kind: &'static str,
+    /// The other id.
+    pub value: String,
+}
+
+/// One record of an ingestion batch.
+#[derive(Debug, Clone)]
+pub enum IngestWrite {
+    /// A hit and the state of its visit after it (inserted or updated).
+    Hit {
+        /// The project.
+        scope: Scope,
+        /// The visit after this hit.
+        visit: Box<Visit>,
+        /// The hit.
+        hit: Hit,
+        /// Identity links first seen with this hit.
+        links: Vec<VisitorLink>,
+    },
+    /// A hit from a known bot: counted, not stored.
+    Bot {
+        /// The project.
+        scope: Scope,
+        /// Local day (`YYYY-MM-DD`) in the project's time zone.
+        day: String,
+    },
+}
+
+/// Visits and hits.
+#[async_trait]
+pub trait VisitStore: Send + Sync {
+    /// Commits a batch atomically: all of it or none.
+    async fn write_batch(&self, batch: std::sync::Arc<Vec<IngestWrite>>) -> StoreResult<()>;
+    /// The largest visit id in the store (0 when empty), to continue ids.
+    async fn max_visit_id(&self) -> StoreResult<i64>;
+    /// The largest visit code of the project (0 when empty).
+    async fn max_visit_code(&self, scope: Scope) -> StoreResult<i64>;
+    /// The visitor's latest visit that started at or before `at`.
+    async fn latest_visit(
+        &self,
+        scope: Scope,
+        vid: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<Visit>>;
+    /// The visit with this code.
+    async fn visit_by_code(&self, scope: Scope, code: i64) -> StoreResult<Option<Visit>>;
+    /// The visit with this id, if it is the project's.
+    async fn visit(&self, scope: Scope, id: i64) -> StoreResult<Option<Visit>>;
+    /// Visits that started in `[from, to)`, oldest first, at most `limit`.
+    async fn visits_between(
+        &self,
+        scope: Scope,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: usize,
+    ) -> StoreResult<Vec<Visit>>;
+    /// Hits of a visit, in time order.
+    async fn hits_of_visit(&self, scope: Scope, visit_id: i64) -> StoreResult<Vec<Hit>>;
+    /// All hits of the project (for tests and exports).
+    async fn count_hits(&self, scope: Scope) -> StoreResult<i64>;
+    /// Links of a visitor id.
+    async fn visitor_links(&self, scope: Scope, vid: &str) -> StoreResult<Vec<VisitorLink>>;
+    /// Visitor ids linked to a client id (`ga_cid`/`ym_uid` value).
+    async fn vids_by_link(&self, scope: Scope, kind: &str, value: &str)
+        -> StoreResult<Vec<String>>;
+    /// Bot hits counted per local day in `[from_day, to_day]` (`YYYY-MM-DD`).
+    async fn bot_hits(&self, scope: Scope, from_day: &str, to_day: &str) -> StoreResult<i64>;
+}
