@@ -252,6 +252,8 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             None => println!("Demo project already present; log in with the credentials printed when it was created."),
         }
     }
+    let sessions = app.tracking.warm_up().await?;
+    tracing::info!(sessions, "active sessions loaded");
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;

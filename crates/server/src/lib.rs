@@ -75,6 +75,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(routes::system::healthz))
         .routes(routes!(routes::system::metrics))
+        .routes(routes!(routes::system::livez))
         .routes(routes!(routes::projects::current))
         .routes(routes!(routes::projects::by_id))
         .routes(routes!(routes::settings::get, routes::settings::put))

@@ -524,3 +524,74 @@ async fn events_continue_the_session_and_keep_their_props() {
     assert_eq!(props["sku"], "A1");
     assert_eq!(v.channel, "email");
 }
+
+#[tokio::test]
+async fn a_session_continues_across_a_restart_with_and_without_warm_up() {
+    use skvoz_store_sqlite::{SqliteOptions, SqliteStore};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let open = || {
+        let store = SqliteStore::open(&SqliteOptions::new(dir.path())).unwrap();
+        skvoz_app::App::new(Arc::new(store))
+    };
+    let app = open();
+    let (_, created) = app.projects.create("shop", None, None).await.unwrap();
+    let hit = |vid: &str, url: &str| skvoz_app::tracking::HitInput {
+        fields: skvoz_app::tracking::input::HitFields {
+            vid: Some(vid.to_owned()),
+            url: url.to_owned(),
+            ..Default::default()
+        },
+        at: Utc::now(),
+        explicit_time: false,
+        ip: None,
+        ua: Some(CHROME.to_owned()),
+    };
+    let first = app
+        .tracking
+        .collect(
+            &created.public_key,
+            hit("r1", "https://a.ru/?utm_source=x&utm_medium=cpc"),
+        )
+        .await
+        .unwrap();
+    let other = app
+        .tracking
+        .collect(
+            &created.public_key,
+            hit("r2", "https://a.ru/?utm_source=y&utm_medium=cpc"),
+        )
+        .await
+        .unwrap();
+    app.shutdown().await.unwrap();
+    drop(app);
+
+    // Warmed: the active session is loaded into memory at start.
+    let app = open();
+    assert_eq!(app.tracking.warm_up().await.unwrap(), 2);
+    let again = app
+        .tracking
+        .collect(&created.public_key, hit("r1", "https://a.ru/page2"))
+        .await
+        .unwrap();
+    assert_eq!(again.visit_code, first.visit_code);
+    app.shutdown().await.unwrap();
+    drop(app);
+
+    // Not warmed: memory does not know the visitor, so the store is asked.
+    let app = open();
+    let again = app
+        .tracking
+        .collect(&created.public_key, hit("r2", "https://a.ru/page2"))
+        .await
+        .unwrap();
+    assert_eq!(again.visit_code, other.visit_code);
+    // New visits keep unique codes after a restart.
+    let fresh = app
+        .tracking
+        .collect(&created.public_key, hit("r3", "https://a.ru/"))
+        .await
+        .unwrap();
+    assert!(fresh.visit_code > other.visit_code && fresh.visit_code > first.visit_code);
+    app.shutdown().await.unwrap();
+}

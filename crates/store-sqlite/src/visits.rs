@@ -250,6 +250,35 @@ impl VisitStore for SqliteStore {
         .await
     }
 
+    async fn active_visits(&self, scope: Scope, since: DateTime<Utc>) -> StoreResult<Vec<Visit>> {
+        // Sessions end at local midnight, so an active one started less
+        // than two days before `since`; the bound lets the index on
+        // started_at do the work.
+        let since_ms = since.timestamp_millis();
+        let lower = since_ms - 2 * 86_400_000;
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare(&format!(
+                    "SELECT {VISIT_COLUMNS} FROM visits WHERE project_id = ?1 AND started_at >= ?2 AND last_at >= ?3
+                     ORDER BY vid, last_at"
+                ))
+                .map_err(backend_err)?;
+            let rows = stmt
+                .query_map(params![scope.project().0, lower, since_ms], visit_from_row)
+                .map_err(backend_err)?;
+            let mut latest: Vec<Visit> = Vec::new();
+            for row in rows {
+                let v = row.map_err(backend_err)?;
+                match latest.last_mut() {
+                    Some(prev) if prev.vid == v.vid => *prev = v,
+                    _ => latest.push(v),
+                }
+            }
+            Ok(latest)
+        })
+        .await
+    }
+
     async fn visit_by_code(&self, scope: Scope, code: i64) -> StoreResult<Option<Visit>> {
         self.read(move |c| {
             c.query_row(

@@ -91,7 +91,7 @@ pub enum IngestWrite {
         /// The project.
         scope: Scope,
         /// The visit after this hit.
-        visit: Box<Visit>,
+        visit: std::sync::Arc<Visit>,
         /// The hit.
         hit: Hit,
         /// Identity links first seen with this hit.
@@ -122,6 +122,9 @@ pub trait VisitStore: Send + Sync {
         vid: &str,
         at: DateTime<Utc>,
     ) -> StoreResult<Option<Visit>>;
+    /// Each visitor's latest visit whose last hit is at or after `since`:
+    /// the sessions that may still continue, loaded at start.
+    async fn active_visits(&self, scope: Scope, since: DateTime<Utc>) -> StoreResult<Vec<Visit>>;
     /// The visit with this code.
     async fn visit_by_code(&self, scope: Scope, code: i64) -> StoreResult<Option<Visit>>;
     /// The visit with this id, if it is the project's.

@@ -6,7 +6,7 @@ use super::input::{HitInput, HitOutcome};
 use super::sessions::{ActiveSession, SessionTable};
 use super::writer::{BatchWriter, WriteError};
 use crate::{AppError, DynStore};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use parking_lot::Mutex;
 use rand::RngCore;
 use skvoz_domain::traffic::{
@@ -40,7 +40,10 @@ struct Inner {
     next_visit_id: OnceCell<AtomicI64>,
     codes: Mutex<HashMap<ProjectId, i64>>,
     geo: Option<GeoIp>,
-    started: DateTime<Utc>,
+    /// Set once the active sessions of every project were loaded from the
+    /// store; from then on a visitor missing from memory has no session
+    /// that could continue, and the hot path never reads the store.
+    warmed: std::sync::atomic::AtomicBool,
 }
 
 /// Visits produced inside one import request that are not committed yet.
@@ -84,7 +87,7 @@ impl TrackingService {
             next_visit_id: OnceCell::new(),
             codes: Mutex::new(HashMap::new()),
             geo,
-            started: Utc::now(),
+            warmed: std::sync::atomic::AtomicBool::new(false),
         });
         let weak: Weak<Inner> = Arc::downgrade(&inner);
         tokio::spawn(async move {
@@ -101,6 +104,34 @@ impl TrackingService {
             }
         });
         TrackingService { inner }
+    }
+
+    /// Loads every project's sessions that may still continue into memory.
+    /// Until it has run, hits of visitors not in memory look the store up.
+    pub async fn warm_up(&self) -> Result<usize, AppError> {
+        let now = Utc::now();
+        let mut loaded = 0;
+        for project in self.inner.store.list_projects().await? {
+            let ctx = self.inner.contexts.by_id(project.id).await?;
+            let since = now - ctx.session_timeout;
+            for visit in self.inner.store.active_visits(ctx.scope, since).await? {
+                let visit = Arc::new(visit);
+                let expires_at = visit.last_at + ctx.session_timeout + chrono::Duration::minutes(1);
+                self.inner
+                    .sessions
+                    .with_entry(project.id, &visit.vid.clone(), |slot| {
+                        if slot
+                            .as_ref()
+                            .is_none_or(|s| visit.last_at >= s.visit.last_at)
+                        {
+                            *slot = Some(ActiveSession { visit, expires_at });
+                        }
+                    });
+                loaded += 1;
+            }
+        }
+        self.inner.warmed.store(true, Ordering::Release);
+        Ok(loaded)
     }
 
     /// Commits what is queued and stops the writer.
@@ -279,8 +310,7 @@ impl TrackingService {
         let live_usable = live
             .as_ref()
             .is_some_and(|s| at >= s.visit.last_at - chrono::Duration::seconds(5));
-        let warm =
-            Utc::now() - self.inner.started > ctx.session_timeout + chrono::Duration::minutes(1);
+        let warm = self.inner.warmed.load(Ordering::Acquire);
         let stored = if from_overlay.is_none()
             && !live_usable
             && (input.explicit_time || !warm || live.is_some())
@@ -416,7 +446,7 @@ impl TrackingService {
         };
         let record = IngestWrite::Hit {
             scope: ctx.scope,
-            visit: Box::new((*visit).clone()),
+            visit: visit.clone(),
             hit,
             links,
         };

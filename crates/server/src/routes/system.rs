@@ -56,3 +56,10 @@ pub async fn openapi(State(state): State<AppState>) -> impl IntoResponse {
         state.openapi_json.as_ref().clone(),
     )
 }
+
+/// Liveness: answers as long as the process serves HTTP, without touching
+/// the store (use `/healthz` for readiness).
+#[utoipa::path(get, path = "/livez", tag = "system", responses((status = 200, description = "alive")))]
+pub async fn livez() -> &'static str {
+    "ok"
+}
