@@ -49,6 +49,19 @@ impl Default for Config {
     }
 }
 
+/// The configuration keys, also read as `SKVOZ_<KEY>`.
+const KEYS: [&str; 9] = [
+    "data",
+    "listen",
+    "body_limit",
+    "durability",
+    "log",
+    "secure_cookies",
+    "admin_password",
+    "trust_proxy",
+    "geoip_db",
+];
+
 /// Values given on the command line; `None` leaves the lower layers alone.
 #[derive(Debug, Default, Serialize)]
 pub struct FlagOverrides {
@@ -94,7 +107,9 @@ impl Config {
             None => fig = fig.merge(Toml::file("skvoz.toml")),
         }
         fig = fig
-            .merge(Env::prefixed("SKVOZ_").ignore(&["config"]))
+            // Only the keys above: other SKVOZ_* variables (SKVOZ_CONFIG,
+            // SKVOZ_NEW_PASSWORD, a test's own) are not configuration.
+            .merge(Env::prefixed("SKVOZ_").only(&KEYS))
             .merge(Serialized::defaults(flags));
         let config: Config = fig
             .extract()
@@ -160,6 +175,7 @@ mod tests {
                 "listen = \"127.0.0.1:9000\"\nlog = \"debug\"\nadmin_password = \"hunter2hunter2\"",
             )?;
             jail.set_env("SKVOZ_LOG", "warn");
+            jail.set_env("SKVOZ_NEW_PASSWORD", "not configuration");
             let c = Config::load(None, FlagOverrides::default()).expect("load");
             assert_eq!(c.listen.port(), 9000);
             assert_eq!(c.log, "warn");

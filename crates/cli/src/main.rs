@@ -3,6 +3,12 @@
 
 mod config;
 
+/// mimalloc: the ingestion path allocates many small strings per hit from
+/// several threads, where glibc's allocator spends much of its time on arena
+/// locks and consolidation.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use config::{Config, FlagOverrides};

@@ -48,9 +48,20 @@ impl Default for ServerOptions {
     }
 }
 
-/// What every handler can reach.
+/// What every handler can reach: one `Arc`, so the per-request clone axum
+/// makes is a single reference-count increment.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<SharedState>);
+
+impl std::ops::Deref for AppState {
+    type Target = SharedState;
+    fn deref(&self) -> &SharedState {
+        &self.0
+    }
+}
+
+/// The state behind [`AppState`].
+pub struct SharedState {
     /// The services.
     pub app: App,
     /// The metrics recorder.
@@ -105,13 +116,13 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// Builds the whole application router over `app`.
 pub fn router(app: App, options: &ServerOptions) -> Router {
     let api_json = serde_json::to_string_pretty(&openapi()).unwrap_or_else(|_| "{}".to_owned());
-    let state = AppState {
+    let state = AppState(Arc::new(SharedState {
         app,
         metrics: telemetry::prometheus(),
         openapi_json: Arc::new(api_json),
         secure_cookies: options.secure_cookies,
         trust_proxy: options.trust_proxy,
-    };
+    }));
     let (documented, _) = documented_routes().split_for_parts();
     // The tracker's routes are called from other origins.
     let cors = CorsLayer::new()

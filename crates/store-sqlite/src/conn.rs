@@ -69,7 +69,19 @@ pub(crate) fn map_unique(e: rusqlite::Error, what: &str) -> StoreError {
     }
 }
 
-fn configure(conn: &Connection, durability: Durability) -> rusqlite::Result<()> {
+/// Page cache of the writer, in KiB. Kept modest on purpose: SQLite walks
+/// the whole cache at the end of every write transaction, so a big cache
+/// makes every commit slower; reads are served from the memory map instead.
+const WRITER_CACHE_KIB: i64 = 8_000;
+/// Page cache of each reader, in KiB.
+const READER_CACHE_KIB: i64 = 16_000;
+/// Memory-mapped I/O window.
+const MMAP_BYTES: i64 = 1 << 30;
+/// The writer checkpoints by itself only past this many WAL pages (a safety
+/// valve); normally the background checkpointer keeps the WAL short.
+const AUTOCHECKPOINT_PAGES: i64 = 20_000;
+
+fn configure(conn: &Connection, durability: Durability, cache_kib: i64) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.pragma_update(
@@ -81,7 +93,8 @@ fn configure(conn: &Connection, durability: Durability) -> rusqlite::Result<()> 
         },
     )?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
-    conn.pragma_update(None, "cache_size", -64_000)?;
+    conn.pragma_update(None, "cache_size", -cache_kib)?;
+    conn.pragma_update(None, "mmap_size", MMAP_BYTES)?;
     Ok(())
 }
 
@@ -104,7 +117,10 @@ impl SqliteStore {
                 "could not enable WAL (journal_mode={mode})"
             )));
         }
-        configure(&writer, options.durability).map_err(backend_err)?;
+        configure(&writer, options.durability, WRITER_CACHE_KIB).map_err(backend_err)?;
+        writer
+            .pragma_update(None, "wal_autocheckpoint", AUTOCHECKPOINT_PAGES)
+            .map_err(backend_err)?;
         crate::migrations::all()
             .to_latest(&mut writer)
             .map_err(|e| backend_err(format!("migration failed: {e}")))?;
@@ -117,17 +133,19 @@ impl SqliteStore {
                     | OpenFlags::SQLITE_OPEN_URI,
             )
             .map_err(backend_err)?;
-            configure(&r, options.durability).map_err(backend_err)?;
+            configure(&r, options.durability, READER_CACHE_KIB).map_err(backend_err)?;
             readers.push(Mutex::new(r));
         }
-        Ok(SqliteStore {
-            inner: Arc::new(Inner {
-                path,
-                writer: Mutex::new(writer),
-                readers,
-                next_reader: AtomicUsize::new(0),
-            }),
-        })
+        let checkpointer = Connection::open(&path).map_err(backend_err)?;
+        configure(&checkpointer, options.durability, 2_000).map_err(backend_err)?;
+        let inner = Arc::new(Inner {
+            path,
+            writer: Mutex::new(writer),
+            readers,
+            next_reader: AtomicUsize::new(0),
+        });
+        spawn_checkpointer(Arc::downgrade(&inner), checkpointer);
+        Ok(SqliteStore { inner })
     }
 
     /// The database file.
@@ -171,6 +189,26 @@ impl SqliteStore {
         })
         .await
         .map_err(backend_err)?
+    }
+}
+
+/// Copies committed WAL pages into the database file on its own thread and
+/// connection (PASSIVE: never blocks the writer or readers), so commits on
+/// the ingestion path do not pay for checkpoints. Stops with the store.
+fn spawn_checkpointer(inner: std::sync::Weak<Inner>, conn: Connection) {
+    let spawned = std::thread::Builder::new()
+        .name("skvoz-checkpoint".into())
+        .spawn(move || loop {
+            std::thread::sleep(std::time::Duration::from_millis(250));
+            if inner.upgrade().is_none() {
+                break;
+            }
+            if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                tracing::warn!(error = %e, "background checkpoint failed");
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "no background checkpointer; the writer checkpoints itself");
     }
 }
 

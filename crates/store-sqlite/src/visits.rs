@@ -5,7 +5,9 @@ use crate::projects::ms_to_time;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use skvoz_domain::traffic::{Device, DeviceType, SourceKind, TrafficSource};
-use skvoz_store::{Hit, IngestWrite, Scope, StoreResult, Visit, VisitStore, VisitorLink};
+use skvoz_store::{
+    Hit, IngestWrite, Scope, StoreResult, Visit, VisitProgress, VisitStore, VisitorLink,
+};
 
 fn kind_str(k: SourceKind) -> &'static str {
     match k {
@@ -96,7 +98,12 @@ fn visit_from_row(r: &Row<'_>) -> rusqlite::Result<Visit> {
     })
 }
 
-fn insert_visit(c: &Connection, project: i64, v: &Visit) -> rusqlite::Result<()> {
+fn insert_visit(
+    c: &Connection,
+    project: i64,
+    v: &Visit,
+    p: &VisitProgress,
+) -> rusqlite::Result<()> {
     let mut stmt = c.prepare_cached(
         "INSERT INTO visits (id, project_id, code, vid, started_at, last_at, hits, source, medium, campaign, content,
             term, gclid, yclid, referrer_host, source_kind, channel, landing, referrer, os, browser, device_type,
@@ -113,8 +120,8 @@ fn insert_visit(c: &Connection, project: i64, v: &Visit) -> rusqlite::Result<()>
         v.code,
         v.vid,
         v.started_at.timestamp_millis(),
-        v.last_at.timestamp_millis(),
-        v.hits,
+        p.last_at.timestamp_millis(),
+        p.hits,
         s.source,
         s.medium,
         s.campaign,
@@ -136,8 +143,8 @@ fn insert_visit(c: &Connection, project: i64, v: &Visit) -> rusqlite::Result<()>
         v.country,
         v.region,
         v.city,
-        v.ga_cid,
-        v.ym_uid,
+        p.ga_cid,
+        p.ym_uid,
     ])?;
     Ok(())
 }
@@ -147,23 +154,24 @@ fn write_one(c: &Connection, w: &IngestWrite) -> rusqlite::Result<()> {
         IngestWrite::Hit {
             scope,
             visit,
+            progress,
             hit,
             links,
         } => {
             let project = scope.project().0;
             // Most hits continue a visit: a narrow update; the full row only
             // when the visit is new (or its first write never landed).
-            let updated = if visit.hits > 1 {
+            let updated = if progress.hits > 1 {
                 c.prepare_cached(
                     "UPDATE visits SET last_at = max(last_at, ?1), hits = max(hits, ?2),
                         ga_cid = coalesce(ga_cid, ?3), ym_uid = coalesce(ym_uid, ?4)
                      WHERE id = ?5 AND project_id = ?6",
                 )?
                 .execute(params![
-                    visit.last_at.timestamp_millis(),
-                    visit.hits,
-                    visit.ga_cid,
-                    visit.ym_uid,
+                    progress.last_at.timestamp_millis(),
+                    progress.hits,
+                    progress.ga_cid,
+                    progress.ym_uid,
                     visit.id,
                     project
                 ])?
@@ -171,7 +179,7 @@ fn write_one(c: &Connection, w: &IngestWrite) -> rusqlite::Result<()> {
                 0
             };
             if updated == 0 {
-                insert_visit(c, project, visit)?;
+                insert_visit(c, project, visit, progress)?;
             }
             c.prepare_cached("INSERT INTO hits (visit_id, at, url, title, event, props) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
                 .execute(params![hit.visit_id, hit.at.timestamp_millis(), hit.url, hit.title, hit.event, hit.props])?;

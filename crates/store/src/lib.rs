@@ -22,7 +22,7 @@ pub use error::StoreError;
 pub use projects::{NewProject, ProjectStore};
 pub use settings::{SettingsStore, VersionedSettings};
 pub use users::{User, UserStore};
-pub use visits::{Hit, IngestWrite, Visit, VisitStore, VisitorLink};
+pub use visits::{Hit, IngestWrite, Visit, VisitProgress, VisitStore, VisitorLink};
 
 use async_trait::async_trait;
 use skvoz_domain::ProjectId;

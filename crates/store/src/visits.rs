@@ -83,6 +83,32 @@ pub struct VisitorLink {
     pub value: String,
 }
 
+/// What changes in a visit as hits arrive; the rest of [`Visit`] is fixed
+/// by its first hit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VisitProgress {
+    /// Latest hit.
+    pub last_at: DateTime<Utc>,
+    /// Hits so far.
+    pub hits: i64,
+    /// GA client id, once seen.
+    pub ga_cid: Option<String>,
+    /// Metrika client id, once seen.
+    pub ym_uid: Option<String>,
+}
+
+impl VisitProgress {
+    /// The progress a visit row records.
+    pub fn of(visit: &Visit) -> VisitProgress {
+        VisitProgress {
+            last_at: visit.last_at,
+            hits: visit.hits,
+            ga_cid: visit.ga_cid.clone(),
+            ym_uid: visit.ym_uid.clone(),
+        }
+    }
+}
+
 /// One record of an ingestion batch.
 #[derive(Debug, Clone)]
 pub enum IngestWrite {
@@ -90,8 +116,10 @@ pub enum IngestWrite {
     Hit {
         /// The project.
         scope: Scope,
-        /// The visit after this hit.
+        /// The visit as its first hit made it (shared, never copied per hit).
         visit: std::sync::Arc<Visit>,
+        /// The visit's counters after this hit; they win over `visit`'s.
+        progress: VisitProgress,
         /// The hit.
         hit: Hit,
         /// Identity links first seen with this hit.

@@ -13,7 +13,7 @@ use skvoz_domain::traffic::{
     classify, decide, parse_user_agent, Device, SessionDecision, SessionState, TrafficSource,
 };
 use skvoz_domain::ProjectId;
-use skvoz_store::{Hit, IngestWrite, Visit, VisitorLink};
+use skvoz_store::{Hit, IngestWrite, Visit, VisitProgress, VisitorLink};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Weak};
@@ -47,15 +47,7 @@ struct Inner {
 }
 
 /// Visits produced inside one import request that are not committed yet.
-type Overlay = HashMap<String, Arc<Visit>>;
-
-fn session_state(v: &Visit) -> SessionState {
-    SessionState {
-        started_at: v.started_at,
-        last_hit_at: v.last_at,
-        source: v.source.clone(),
-    }
-}
+type Overlay = HashMap<String, ActiveSession>;
 
 fn new_vid() -> String {
     let mut b = [0u8; 12];
@@ -115,6 +107,7 @@ impl TrackingService {
             let ctx = self.inner.contexts.by_id(project.id).await?;
             let since = now - ctx.session_timeout;
             for visit in self.inner.store.active_visits(ctx.scope, since).await? {
+                let progress = VisitProgress::of(&visit);
                 let visit = Arc::new(visit);
                 let expires_at = visit.last_at + ctx.session_timeout + chrono::Duration::minutes(1);
                 self.inner
@@ -122,9 +115,13 @@ impl TrackingService {
                     .with_entry(project.id, &visit.vid.clone(), |slot| {
                         if slot
                             .as_ref()
-                            .is_none_or(|s| visit.last_at >= s.visit.last_at)
+                            .is_none_or(|s| progress.last_at >= s.progress.last_at)
                         {
-                            *slot = Some(ActiveSession { visit, expires_at });
+                            *slot = Some(ActiveSession {
+                                visit,
+                                progress,
+                                expires_at,
+                            });
                         }
                     });
                 loaded += 1;
@@ -299,17 +296,18 @@ impl TrackingService {
 
         // The visitor's previous visit: this request's own uncommitted
         // visits first, then the live table, then the store when memory may
-        // not know (history import, recent restart, or a hit older than
+        // not know (history import, before warm-up, or a hit older than
         // what memory holds).
+        let skew = chrono::Duration::seconds(5);
         let from_overlay = overlay
             .as_ref()
             .and_then(|o| o.get(&vid))
-            .filter(|v| at >= v.last_at)
+            .filter(|s| at >= s.progress.last_at)
             .cloned();
         let live = self.inner.sessions.get(project, &vid);
         let live_usable = live
             .as_ref()
-            .is_some_and(|s| at >= s.visit.last_at - chrono::Duration::seconds(5));
+            .is_some_and(|s| at >= s.progress.last_at - skew);
         let warm = self.inner.warmed.load(Ordering::Acquire);
         let stored = if from_overlay.is_none()
             && !live_usable
@@ -319,7 +317,11 @@ impl TrackingService {
                 .store
                 .latest_visit(ctx.scope, &vid, at)
                 .await?
-                .map(Arc::new)
+                .map(|v| ActiveSession {
+                    progress: VisitProgress::of(&v),
+                    expires_at: v.last_at + ctx.session_timeout,
+                    visit: Arc::new(v),
+                })
         } else {
             None
         };
@@ -331,42 +333,36 @@ impl TrackingService {
             .next_visit_id
             .get()
             .ok_or_else(|| AppError::Internal("visit ids not initialized".into()))?;
-        let (visit, links) = self.inner.sessions.with_entry(project, &vid, |slot| {
-            let prev: Option<Arc<Visit>> = from_overlay.or_else(|| {
-                match slot
-                    .as_ref()
-                    .filter(|s| at >= s.visit.last_at - chrono::Duration::seconds(5))
-                {
-                    Some(s) => Some(s.visit.clone()),
-                    None => stored.clone(),
+        let (session, links) = self.inner.sessions.with_entry(project, &vid, |slot| {
+            let prev: Option<ActiveSession> = from_overlay.or_else(|| {
+                match slot.as_ref().filter(|s| at >= s.progress.last_at - skew) {
+                    Some(s) => Some(s.clone()),
+                    None => stored,
                 }
             });
-            let decision = decide(
-                prev.as_ref().map(|v| session_state(v)).as_ref(),
-                at,
-                &source,
-                timeout,
-                ctx.tz,
-            );
+            let state = prev.as_ref().map(|p| SessionState {
+                started_at: p.visit.started_at,
+                last_hit_at: p.progress.last_at,
+                source: p.visit.source.clone(),
+            });
+            let decision = decide(state.as_ref(), at, &source, timeout, ctx.tz);
             let mut links = Vec::new();
-            let visit = match (decision, prev) {
-                (SessionDecision::Continue, Some(prev)) => {
-                    let mut v = (*prev).clone();
-                    v.hits += 1;
-                    v.last_at = v.last_at.max(at);
-                    if v.ga_cid.is_none() {
-                        v.ga_cid = f.ga_cid.clone();
+            let session = match (decision, prev) {
+                (SessionDecision::Continue, Some(mut s)) => {
+                    s.progress.hits += 1;
+                    s.progress.last_at = s.progress.last_at.max(at);
+                    for (kind, seen, sent) in [
+                        ("ga_cid", &mut s.progress.ga_cid, &f.ga_cid),
+                        ("ym_uid", &mut s.progress.ym_uid, &f.ym_uid),
+                    ] {
+                        if sent.is_some() && sent != seen {
+                            links.push((kind, sent.clone()));
+                            if seen.is_none() {
+                                seen.clone_from(sent);
+                            }
+                        }
                     }
-                    if v.ym_uid.is_none() {
-                        v.ym_uid = f.ym_uid.clone();
-                    }
-                    if f.ga_cid.is_some() && f.ga_cid != prev.ga_cid {
-                        links.push(("ga_cid", f.ga_cid.clone()));
-                    }
-                    if f.ym_uid.is_some() && f.ym_uid != prev.ym_uid {
-                        links.push(("ym_uid", f.ym_uid.clone()));
-                    }
-                    v
+                    s
                 }
                 _ => {
                     let code = {
@@ -377,7 +373,7 @@ impl TrackingService {
                     };
                     links.push(("ga_cid", f.ga_cid.clone()));
                     links.push(("ym_uid", f.ym_uid.clone()));
-                    Visit {
+                    let visit = Visit {
                         id: next_id.fetch_add(1, Ordering::Relaxed) + 1,
                         code,
                         vid: vid.clone(),
@@ -397,18 +393,21 @@ impl TrackingService {
                         city: location.city.clone(),
                         ga_cid: f.ga_cid.clone(),
                         ym_uid: f.ym_uid.clone(),
+                    };
+                    ActiveSession {
+                        progress: VisitProgress::of(&visit),
+                        visit: Arc::new(visit),
+                        expires_at: at,
                     }
                 }
             };
-            let visit = Arc::new(visit);
-            let newer = slot
+            let mut session = session;
+            session.expires_at = session.progress.last_at + timeout + chrono::Duration::minutes(1);
+            if slot
                 .as_ref()
-                .is_none_or(|s| visit.last_at >= s.visit.last_at);
-            if newer {
-                *slot = Some(ActiveSession {
-                    visit: visit.clone(),
-                    expires_at: visit.last_at + timeout + chrono::Duration::minutes(1),
-                });
+                .is_none_or(|s| session.progress.last_at >= s.progress.last_at)
+            {
+                *slot = Some(session.clone());
             }
             let links: Vec<VisitorLink> = links
                 .into_iter()
@@ -420,11 +419,12 @@ impl TrackingService {
                     })
                 })
                 .collect();
-            (visit, links)
+            (session, links)
         });
         if let Some(o) = overlay {
-            o.insert(vid.clone(), visit.clone());
+            o.insert(vid.clone(), session.clone());
         }
+        let visit = &session.visit;
         let hit = Hit {
             visit_id: visit.id,
             at,
@@ -447,6 +447,7 @@ impl TrackingService {
         let record = IngestWrite::Hit {
             scope: ctx.scope,
             visit: visit.clone(),
+            progress: session.progress.clone(),
             hit,
             links,
         };

@@ -9,7 +9,7 @@
 use chrono::{DateTime, Utc};
 use parking_lot::Mutex;
 use skvoz_domain::ProjectId;
-use skvoz_store::Visit;
+use skvoz_store::{Visit, VisitProgress};
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::Arc;
@@ -19,8 +19,10 @@ const SHARDS: usize = 64;
 /// The state of one visitor's current session.
 #[derive(Debug, Clone)]
 pub struct ActiveSession {
-    /// The visit after its latest hit.
+    /// The visit as its first hit made it.
     pub visit: Arc<Visit>,
+    /// Its counters after the latest hit.
+    pub progress: VisitProgress,
     /// When the entry may be forgotten.
     pub expires_at: DateTime<Utc>,
 }

@@ -18,6 +18,7 @@ pub const QUEUE: usize = 65_536;
 
 type Ack = oneshot::Sender<Result<(), String>>;
 
+#[allow(clippy::large_enum_variant)] // moved once through the channel; boxing would add an allocation per hit
 enum Msg {
     Write(IngestWrite, Ack),
     WriteMany(Vec<IngestWrite>, Ack),
