@@ -49,7 +49,7 @@ fn main() {
                     for i in 0..per_task {
                         // Sessions of 4 page views; every 4th session is paid.
                         let visitor = (t * per_task + i) / 4;
-                        let url = if i % 4 == 0 && visitor % 4 == 0 {
+                        let url = if i.is_multiple_of(4) && visitor.is_multiple_of(4) {
                             format!("https://shop.example.ru/?utm_source=yandex&utm_medium=cpc&utm_campaign=c{}", visitor % 20)
                         } else {
                             format!("https://shop.example.ru/catalog/{}", i % 50)
