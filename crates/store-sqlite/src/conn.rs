@@ -168,6 +168,15 @@ impl SqliteStore {
         .map_err(backend_err)?
     }
 
+    /// Runs `f` on the writer connection on the calling thread.
+    pub(crate) fn write_blocking<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> StoreResult<T>,
+    ) -> StoreResult<T> {
+        let mut conn = self.inner.writer.lock();
+        f(&mut conn)
+    }
+
     /// Runs `f` on a read-only connection, off the async runtime.
     pub(crate) async fn read<T, F>(&self, f: F) -> StoreResult<T>
     where
@@ -199,7 +208,12 @@ fn spawn_checkpointer(inner: std::sync::Weak<Inner>, conn: Connection) {
     let spawned = std::thread::Builder::new()
         .name("skvoz-checkpoint".into())
         .spawn(move || loop {
-            std::thread::sleep(std::time::Duration::from_millis(250));
+            std::thread::sleep(std::time::Duration::from_millis(
+                std::env::var("HACK_CKPT_MS")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(250),
+            ));
             if inner.upgrade().is_none() {
                 break;
             }

@@ -201,20 +201,28 @@ fn write_one(c: &Connection, w: &IngestWrite) -> rusqlite::Result<()> {
     Ok(())
 }
 
+fn write_all(c: &mut Connection, batch: &[IngestWrite]) -> StoreResult<()> {
+    let tx = c.transaction().map_err(backend_err)?;
+    for w in batch {
+        write_one(&tx, w).map_err(backend_err)?;
+    }
+    tx.commit().map_err(backend_err)
+}
+
 #[async_trait::async_trait]
 impl VisitStore for SqliteStore {
     async fn write_batch(&self, batch: std::sync::Arc<Vec<IngestWrite>>) -> StoreResult<()> {
         if batch.is_empty() {
             return Ok(());
         }
-        self.write(move |c| {
-            let tx = c.transaction().map_err(backend_err)?;
-            for w in batch.iter() {
-                write_one(&tx, w).map_err(backend_err)?;
-            }
-            tx.commit().map_err(backend_err)
-        })
-        .await
+        self.write(move |c| write_all(c, &batch)).await
+    }
+
+    fn write_batch_blocking(&self, batch: &[IngestWrite]) -> StoreResult<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.write_blocking(|c| write_all(c, batch))
     }
 
     async fn max_visit_id(&self) -> StoreResult<i64> {

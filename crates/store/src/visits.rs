@@ -139,6 +139,10 @@ pub enum IngestWrite {
 pub trait VisitStore: Send + Sync {
     /// Commits a batch atomically: all of it or none.
     async fn write_batch(&self, batch: std::sync::Arc<Vec<IngestWrite>>) -> StoreResult<()>;
+    /// The same, blocking the calling thread: for the dedicated ingestion
+    /// writer thread, which must not wait for an async scheduler busy with
+    /// thousands of connections between a commit and its acknowledgements.
+    fn write_batch_blocking(&self, batch: &[IngestWrite]) -> StoreResult<()>;
     /// The largest visit id in the store (0 when empty), to continue ids.
     async fn max_visit_id(&self) -> StoreResult<i64>;
     /// The largest visit code of the project (0 when empty).

@@ -1,9 +1,12 @@
 //! Per-project context for the hot path: the project, its typed settings,
 //! compiled channel rules and time zone, cached by public key and by id.
 //!
-//! Entries live a few seconds and are dropped at once when this node
-//! changes the project's settings, so a settings change shows within
-//! [`TTL`] on every node of an installation.
+//! Entries are dropped at once when this node changes the project's
+//! settings. Past [`TTL`] an entry is revalidated in the background while
+//! requests keep using it (stale-while-revalidate): the settings version is
+//! read, and the context is rebuilt only when it changed, so a change made
+//! on another node shows within about [`TTL`], and no request ever waits
+//! for (or piles onto) a rebuild.
 
 use crate::{AppError, DynStore};
 use parking_lot::RwLock;
@@ -37,11 +40,18 @@ pub struct ProjectContext {
 
 type Slot = (Option<Arc<ProjectContext>>, Instant);
 
+/// Keys and ids whose revalidation is in flight.
+#[derive(Default)]
+struct Refreshing {
+    keys: std::collections::HashSet<String>,
+}
+
 /// The cache.
 pub struct ContextCache {
     store: DynStore,
     by_key: RwLock<HashMap<String, Slot>>,
     by_id: RwLock<HashMap<ProjectId, Slot>>,
+    refreshing: parking_lot::Mutex<Refreshing>,
 }
 
 impl ContextCache {
@@ -51,6 +61,7 @@ impl ContextCache {
             store,
             by_key: RwLock::new(HashMap::new()),
             by_id: RwLock::new(HashMap::new()),
+            refreshing: parking_lot::Mutex::new(Refreshing::default()),
         }
     }
 
@@ -87,10 +98,51 @@ impl ContextCache {
             .map(|(c, _)| c.clone())
     }
 
+    /// Rebuilds a known project's context only if its settings changed.
+    async fn revalidate(
+        &self,
+        current: &Arc<ProjectContext>,
+    ) -> Result<Arc<ProjectContext>, AppError> {
+        let stored = self.store.settings(current.scope).await?;
+        if stored.version == current.version {
+            return Ok(current.clone());
+        }
+        match self.store.project(current.project.id).await? {
+            Some(p) => self.build(p).await,
+            None => Ok(current.clone()),
+        }
+    }
+
     /// The context of the project with this public tracker key.
-    pub async fn by_public_key(&self, key: &str) -> Result<Option<Arc<ProjectContext>>, AppError> {
-        if let Some(hit) = Self::fresh(self.by_key.read().get(key)) {
-            return Ok(hit);
+    pub async fn by_public_key(
+        self: &Arc<Self>,
+        key: &str,
+    ) -> Result<Option<Arc<ProjectContext>>, AppError> {
+        let cached = self.by_key.read().get(key).cloned();
+        match cached {
+            Some((ctx, at)) if at.elapsed() < TTL => return Ok(ctx),
+            Some((Some(ctx), _)) => {
+                // Stale but known: answer with it, revalidate once in the
+                // background.
+                if self.refreshing.lock().keys.insert(key.to_owned()) {
+                    let (this, key, ctx) = (self.clone(), key.to_owned(), ctx.clone());
+                    tokio::spawn(async move {
+                        match this.revalidate(&ctx).await {
+                            Ok(fresh) => {
+                                this.by_key
+                                    .write()
+                                    .insert(key.clone(), (Some(fresh), Instant::now()));
+                            }
+                            Err(e) => {
+                                tracing::warn!(error = %e, "project context revalidation failed")
+                            }
+                        }
+                        this.refreshing.lock().keys.remove(&key);
+                    });
+                }
+                return Ok(Some(ctx));
+            }
+            _ => {}
         }
         if key.len() > 200 {
             return Ok(None);
