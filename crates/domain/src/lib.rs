@@ -3,6 +3,8 @@
 //! Everything here takes values and returns values, so it can be tested
 //! exhaustively and reused by every store backend and service.
 
+pub mod contact;
+pub mod crm;
 pub mod ids;
 pub mod money;
 pub mod project;

@@ -2,6 +2,9 @@
 (function (w, d) {
   "use strict";
   if (w.skvoz && w.skvoz.loaded) return;
+  // Calls made before the script arrived, through the stub of the snippet:
+  // window.skvoz = {q: [["onReady", fn], ["event", name, props]], ...}.
+  var early = (w.skvoz && w.skvoz.q) || [];
   var script = d.currentScript || (function () {
     var all = d.getElementsByTagName("script");
     for (var i = all.length - 1; i >= 0; i--) if (/\/t\.js(\?|$)/.test(all[i].src)) return all[i];
@@ -64,6 +67,11 @@
       ga_cid: gaClientId(), ym_uid: getCookie("_ym_uid")
     };
   }
+  // A site's callback must not break the tracker, but its errors must still
+  // reach the console.
+  function callSite(cb) {
+    try { cb(api); } catch (e) { setTimeout(function () { throw e; }, 0); }
+  }
   function runPlugins() {
     for (var i = 0; i < plugins.length; i++) {
       try { plugins[i](state, api); } catch (e) { if (w.console) console.warn("skvoz plugin", e); }
@@ -81,7 +89,8 @@
       api.phone = resp.phone || null;
       runPlugins();
       var q = readyQueue; readyQueue = [];
-      for (var i = 0; i < q.length; i++) { try { q[i](api); } catch (e) { /* a site's callback */ } }
+      for (var i = 0; i < q.length; i++) callSite(q[i]);
+      try { d.dispatchEvent(new CustomEvent("skvoz:ready", { detail: api })); } catch (e) { /* old browser */ }
     })["catch"](function () { /* tracking must never break the site */ });
   }
 
@@ -92,7 +101,7 @@
     phone: null,
     vid: function () { return vid; },
     /** Calls cb(skvoz) once the visit is known (at once if it already is). */
-    onReady: function (cb) { if (state) cb(api); else readyQueue.push(cb); },
+    onReady: function (cb) { if (state) callSite(cb); else readyQueue.push(cb); },
     /** Sends a custom event with optional properties. */
     event: function (name, props) {
       var body = base();
@@ -120,6 +129,10 @@
     w.addEventListener("popstate", onNavigate);
   }
 
+  for (var e = 0; e < early.length; e++) {
+    var call = early[e];
+    if (call && typeof api[call[0]] === "function") api[call[0]].apply(api, Array.prototype.slice.call(call, 1));
+  }
   if (!key) { if (w.console) console.warn("skvoz: no data-key on the tracker script"); return; }
   pageview(d.referrer);
 })(window, document);

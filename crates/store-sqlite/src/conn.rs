@@ -71,12 +71,14 @@ pub(crate) fn map_unique(e: rusqlite::Error, what: &str) -> StoreError {
 
 /// Page cache of the writer, in KiB. Kept modest on purpose: SQLite walks
 /// the whole cache at the end of every write transaction, so a big cache
-/// makes every commit slower; reads are served from the memory map instead.
+/// makes every commit slower.
 const WRITER_CACHE_KIB: i64 = 8_000;
 /// Page cache of each reader, in KiB.
-const READER_CACHE_KIB: i64 = 16_000;
-/// Memory-mapped I/O window.
-const MMAP_BYTES: i64 = 1 << 30;
+const READER_CACHE_KIB: i64 = 8_000;
+/// Memory-mapped I/O window. Mapped pages count as the process's resident
+/// memory, so the window is bounded; beyond it SQLite reads through the
+/// operating system's page cache.
+const MMAP_BYTES: i64 = 64 << 20;
 /// The writer checkpoints by itself only past this many WAL pages (a safety
 /// valve); normally the background checkpointer keeps the WAL short.
 const AUTOCHECKPOINT_PAGES: i64 = 20_000;
@@ -258,9 +260,22 @@ impl MaintenanceStore for SqliteStore {
     }
 
     async fn close(&self) -> StoreResult<()> {
+        // Everything acknowledged is already committed; folding the WAL
+        // into the database file is housekeeping. The background
+        // checkpointer may hold the checkpoint lock for a moment, so a busy
+        // answer is retried briefly and then left for the next start.
         self.write(|c| {
-            c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
-                .map_err(backend_err)?;
+            for attempt in 0..20 {
+                match c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get::<_, i64>(0)) {
+                    Ok(0) => return Ok(()),
+                    Ok(_) | Err(_) if attempt < 19 => std::thread::sleep(std::time::Duration::from_millis(25)),
+                    Ok(_) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "final checkpoint failed; the WAL is replayed at next start");
+                        break;
+                    }
+                }
+            }
             Ok(())
         })
         .await

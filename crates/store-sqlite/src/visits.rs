@@ -153,33 +153,35 @@ fn write_one(c: &Connection, w: &IngestWrite) -> rusqlite::Result<()> {
     match w {
         IngestWrite::Hit {
             scope,
-            visit,
+            visit_id,
+            new_visit,
             progress,
             hit,
             links,
         } => {
             let project = scope.project().0;
-            // Most hits continue a visit: a narrow update; the full row only
-            // when the visit is new (or its first write never landed).
-            let updated = if progress.hits > 1 {
-                c.prepare_cached(
-                    "UPDATE visits SET last_at = max(last_at, ?1), hits = max(hits, ?2),
-                        ga_cid = coalesce(ga_cid, ?3), ym_uid = coalesce(ym_uid, ?4)
-                     WHERE id = ?5 AND project_id = ?6",
-                )?
-                .execute(params![
-                    progress.last_at.timestamp_millis(),
-                    progress.hits,
-                    progress.ga_cid,
-                    progress.ym_uid,
-                    visit.id,
-                    project
-                ])?
-            } else {
-                0
-            };
-            if updated == 0 {
-                insert_visit(c, project, visit, progress)?;
+            match new_visit {
+                Some(visit) => insert_visit(c, project, visit, progress)?,
+                None => {
+                    // Most hits continue a visit: a narrow update.
+                    let updated = c
+                        .prepare_cached(
+                            "UPDATE visits SET last_at = max(last_at, ?1), hits = max(hits, ?2),
+                                ga_cid = coalesce(ga_cid, ?3), ym_uid = coalesce(ym_uid, ?4)
+                             WHERE id = ?5 AND project_id = ?6",
+                        )?
+                        .execute(params![
+                            progress.last_at.timestamp_millis(),
+                            progress.hits,
+                            progress.ga_cid,
+                            progress.ym_uid,
+                            visit_id,
+                            project
+                        ])?;
+                    if updated == 0 {
+                        return Err(rusqlite::Error::QueryReturnedNoRows);
+                    }
+                }
             }
             c.prepare_cached("INSERT INTO hits (visit_id, at, url, title, event, props) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
                 .execute(params![hit.visit_id, hit.at.timestamp_millis(), hit.url, hit.title, hit.event, hit.props])?;

@@ -111,14 +111,19 @@ impl VisitProgress {
 
 /// One record of an ingestion batch.
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // hits are the common case; boxing them would add an allocation each
 pub enum IngestWrite {
     /// A hit and the state of its visit after it (inserted or updated).
     Hit {
         /// The project.
         scope: Scope,
-        /// The visit as its first hit made it (shared, never copied per hit).
-        visit: std::sync::Arc<Visit>,
-        /// The visit's counters after this hit; they win over `visit`'s.
+        /// The visit's id.
+        visit_id: i64,
+        /// The whole visit when this hit starts it (the row is inserted);
+        /// `None` when the hit continues a stored visit (the row is updated,
+        /// and a missing row fails the write).
+        new_visit: Option<std::sync::Arc<Visit>>,
+        /// The visit's counters after this hit.
         progress: VisitProgress,
         /// The hit.
         hit: Hit,

@@ -13,7 +13,7 @@ use skvoz_domain::traffic::{
     classify, decide, parse_user_agent, Device, SessionDecision, SessionState, TrafficSource,
 };
 use skvoz_domain::ProjectId;
-use skvoz_store::{Hit, IngestWrite, Visit, VisitProgress, VisitorLink};
+use skvoz_store::{Hit, IngestWrite, Visit, VisitorLink};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Weak};
@@ -44,6 +44,14 @@ struct Inner {
     /// store; from then on a visitor missing from memory has no session
     /// that could continue, and the hot path never reads the store.
     warmed: std::sync::atomic::AtomicBool,
+}
+
+/// A prepared hit: already queued (with its acknowledgement), or a record
+/// for the caller to write.
+#[allow(clippy::large_enum_variant)] // lives only until it is written
+enum Prepared {
+    Queued(super::writer::Pending),
+    Record(IngestWrite),
 }
 
 /// Visits produced inside one import request that are not committed yet.
@@ -107,21 +115,16 @@ impl TrackingService {
             let ctx = self.inner.contexts.by_id(project.id).await?;
             let since = now - ctx.session_timeout;
             for visit in self.inner.store.active_visits(ctx.scope, since).await? {
-                let progress = VisitProgress::of(&visit);
-                let visit = Arc::new(visit);
                 let expires_at = visit.last_at + ctx.session_timeout + chrono::Duration::minutes(1);
+                let session = ActiveSession::of(&visit, expires_at);
                 self.inner
                     .sessions
-                    .with_entry(project.id, &visit.vid.clone(), |slot| {
+                    .with_entry(project.id, &visit.vid, |slot| {
                         if slot
                             .as_ref()
-                            .is_none_or(|s| progress.last_at >= s.progress.last_at)
+                            .is_none_or(|s| session.progress.last_at >= s.progress.last_at)
                         {
-                            *slot = Some(ActiveSession {
-                                visit,
-                                progress,
-                                expires_at,
-                            });
+                            *slot = Some(session);
                         }
                     });
                 loaded += 1;
@@ -149,8 +152,15 @@ impl TrackingService {
             .by_public_key(public_key)
             .await?
             .ok_or_else(|| AppError::Forbidden("unknown tracker key".into()))?;
-        let (outcome, record) = self.prepare(&ctx, input, None).await?;
-        self.inner.writer.write(record).await.map_err(write_error)?;
+        let (outcome, prepared) = self.prepare(&ctx, input, None, true).await?;
+        let result = match prepared {
+            Prepared::Queued(pending) => pending.committed().await,
+            Prepared::Record(record) => self.inner.writer.write(record).await,
+        };
+        if let Err(e) = result {
+            self.forget(ctx.project.id, &outcome);
+            return Err(write_error(e));
+        }
         count(&outcome);
         Ok(outcome)
     }
@@ -186,24 +196,36 @@ impl TrackingService {
         let mut outcomes: Vec<Option<HitOutcome>> = vec![None; inputs.len()];
         let mut records = Vec::with_capacity(inputs.len());
         for i in order {
-            let (outcome, record) = self
-                .prepare(&ctx, inputs[i].clone(), Some(&mut overlay))
+            let (outcome, prepared) = self
+                .prepare(&ctx, inputs[i].clone(), Some(&mut overlay), false)
                 .await?;
             outcomes[i] = Some(outcome);
-            records.push(record);
+            match prepared {
+                Prepared::Record(record) => records.push(record),
+                Prepared::Queued(_) => {
+                    return Err(AppError::Internal("an import hit was queued alone".into()))
+                }
+            }
         }
-        self.inner
-            .writer
-            .write_all(records)
-            .await
-            .map_err(write_error)?;
         let outcomes: Vec<HitOutcome> = outcomes.into_iter().flatten().collect();
+        if let Err(e) = self.inner.writer.write_all(records).await {
+            outcomes.iter().for_each(|o| self.forget(project, o));
+            return Err(write_error(e));
+        }
         outcomes.iter().for_each(count);
         Ok(outcomes)
     }
 
     /// The device of a User-Agent; with none given (server-side hits that
     /// did not pass one) the device is unknown, not a bot.
+    /// After a failed write, the session table must not point at a visit
+    /// that may not exist.
+    fn forget(&self, project: ProjectId, outcome: &HitOutcome) {
+        if let Some(visit_id) = outcome.visit_id {
+            self.inner.sessions.forget(project, &outcome.vid, visit_id);
+        }
+    }
+
     fn device(&self, ua: Option<&str>) -> Device {
         let Some(ua) = ua else {
             return Device {
@@ -253,13 +275,18 @@ impl TrackingService {
         Ok(())
     }
 
-    /// Validates and sessionizes one hit and builds its store record.
+    /// Validates and sessionizes one hit and builds its store record. With
+    /// `enqueue`, a visit hit is queued for writing while its visitor's lock
+    /// is held, so one visitor's records reach the writer in the order they
+    /// were decided (a continuing hit never overtakes the hit that created
+    /// its visit).
     async fn prepare(
         &self,
         ctx: &ProjectContext,
         mut input: HitInput,
         overlay: Option<&mut Overlay>,
-    ) -> Result<(HitOutcome, IngestWrite), AppError> {
+        enqueue: bool,
+    ) -> Result<(HitOutcome, Prepared), AppError> {
         input.fields.normalize();
         input.fields.validate()?;
         let at = input.at;
@@ -277,10 +304,10 @@ impl TrackingService {
             };
             return Ok((
                 outcome,
-                IngestWrite::Bot {
+                Prepared::Record(IngestWrite::Bot {
                     scope: ctx.scope,
                     day,
-                },
+                }),
             ));
         }
         let project = ctx.project.id;
@@ -317,11 +344,7 @@ impl TrackingService {
                 .store
                 .latest_visit(ctx.scope, &vid, at)
                 .await?
-                .map(|v| ActiveSession {
-                    progress: VisitProgress::of(&v),
-                    expires_at: v.last_at + ctx.session_timeout,
-                    visit: Arc::new(v),
-                })
+                .map(|v| ActiveSession::of(&v, v.last_at + ctx.session_timeout))
         } else {
             None
         };
@@ -333,7 +356,7 @@ impl TrackingService {
             .next_visit_id
             .get()
             .ok_or_else(|| AppError::Internal("visit ids not initialized".into()))?;
-        let (session, links) = self.inner.sessions.with_entry(project, &vid, |slot| {
+        let (session, prepared) = self.inner.sessions.with_entry(project, &vid, |slot| {
             let prev: Option<ActiveSession> = from_overlay.or_else(|| {
                 match slot.as_ref().filter(|s| at >= s.progress.last_at - skew) {
                     Some(s) => Some(s.clone()),
@@ -341,12 +364,13 @@ impl TrackingService {
                 }
             });
             let state = prev.as_ref().map(|p| SessionState {
-                started_at: p.visit.started_at,
+                started_at: p.started_at,
                 last_hit_at: p.progress.last_at,
-                source: p.visit.source.clone(),
+                source_key: p.source_key,
             });
             let decision = decide(state.as_ref(), at, &source, timeout, ctx.tz);
             let mut links = Vec::new();
+            let mut new_visit = None;
             let session = match (decision, prev) {
                 (SessionDecision::Continue, Some(mut s)) => {
                     s.progress.hits += 1;
@@ -394,11 +418,9 @@ impl TrackingService {
                         ga_cid: f.ga_cid.clone(),
                         ym_uid: f.ym_uid.clone(),
                     };
-                    ActiveSession {
-                        progress: VisitProgress::of(&visit),
-                        visit: Arc::new(visit),
-                        expires_at: at,
-                    }
+                    let session = ActiveSession::of(&visit, at);
+                    new_visit = Some(Arc::new(visit));
+                    session
                 }
             };
             let mut session = session;
@@ -419,39 +441,44 @@ impl TrackingService {
                     })
                 })
                 .collect();
-            (session, links)
+            let record = IngestWrite::Hit {
+                scope: ctx.scope,
+                visit_id: session.visit_id,
+                new_visit,
+                progress: session.progress.clone(),
+                hit: Hit {
+                    visit_id: session.visit_id,
+                    at,
+                    url: f.url.clone(),
+                    title: f.title.clone(),
+                    event: f.event.clone(),
+                    props: f
+                        .props
+                        .as_ref()
+                        .map(|p| serde_json::Value::Object(p.clone()).to_string()),
+                },
+                links,
+            };
+            let prepared = if enqueue {
+                self.inner.writer.enqueue(record).map(Prepared::Queued)
+            } else {
+                Ok(Prepared::Record(record))
+            };
+            (session, prepared)
         });
+        let prepared = prepared.map_err(write_error)?;
         if let Some(o) = overlay {
             o.insert(vid.clone(), session.clone());
         }
-        let visit = &session.visit;
-        let hit = Hit {
-            visit_id: visit.id,
-            at,
-            url: f.url.clone(),
-            title: f.title.clone(),
-            event: f.event.clone(),
-            props: f
-                .props
-                .as_ref()
-                .map(|p| serde_json::Value::Object(p.clone()).to_string()),
-        };
         let outcome = HitOutcome {
             vid,
-            visit_id: Some(visit.id),
-            visit_code: Some(visit.code),
+            visit_id: Some(session.visit_id),
+            visit_code: Some(session.code),
             phone: None,
             wa_text: None,
             bot: false,
         };
-        let record = IngestWrite::Hit {
-            scope: ctx.scope,
-            visit: visit.clone(),
-            progress: session.progress.clone(),
-            hit,
-            links,
-        };
-        Ok((outcome, record))
+        Ok((outcome, prepared))
     }
 }
 

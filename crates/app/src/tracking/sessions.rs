@@ -8,23 +8,44 @@
 
 use chrono::{DateTime, Utc};
 use parking_lot::Mutex;
+use skvoz_domain::traffic::SourceKey;
 use skvoz_domain::ProjectId;
 use skvoz_store::{Visit, VisitProgress};
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher};
-use std::sync::Arc;
 
 const SHARDS: usize = 64;
 
-/// The state of one visitor's current session.
+/// The state of one visitor's current session: only what deciding the next
+/// hit needs (about 200 bytes with its key), not the whole visit.
 #[derive(Debug, Clone)]
 pub struct ActiveSession {
-    /// The visit as its first hit made it.
-    pub visit: Arc<Visit>,
+    /// The visit's id.
+    pub visit_id: i64,
+    /// The visit's short code.
+    pub code: i64,
+    /// The visit's first hit.
+    pub started_at: DateTime<Utc>,
+    /// The key of the visit's source.
+    pub source_key: SourceKey,
     /// Its counters after the latest hit.
     pub progress: VisitProgress,
     /// When the entry may be forgotten.
     pub expires_at: DateTime<Utc>,
+}
+
+impl ActiveSession {
+    /// The session a stored visit continues.
+    pub fn of(visit: &Visit, expires_at: DateTime<Utc>) -> ActiveSession {
+        ActiveSession {
+            visit_id: visit.id,
+            code: visit.code,
+            started_at: visit.started_at,
+            source_key: visit.source.key(),
+            progress: VisitProgress::of(visit),
+            expires_at,
+        }
+    }
 }
 
 type Key = (ProjectId, String);
@@ -68,6 +89,16 @@ impl SessionTable {
             shard.insert(key, entry);
         }
         result
+    }
+
+    /// Forgets the visitor's entry if it is still this visit (after the
+    /// visit's first write failed, so the next hit starts afresh).
+    pub fn forget(&self, project: ProjectId, vid: &str, visit_id: i64) {
+        let mut shard = self.shard(project, vid).lock();
+        let key = (project, vid.to_owned());
+        if shard.get(&key).is_some_and(|e| e.visit_id == visit_id) {
+            shard.remove(&key);
+        }
     }
 
     /// A copy of the visitor's entry.

@@ -39,6 +39,20 @@ pub enum WriteError {
     Store(String),
 }
 
+/// A queued record's acknowledgement.
+pub struct Pending(oneshot::Receiver<Result<(), String>>);
+
+impl Pending {
+    /// Waits until the record's batch committed (or failed).
+    pub async fn committed(self) -> Result<(), WriteError> {
+        match self.0.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(WriteError::Store(e)),
+            Err(_) => Err(WriteError::Stopped),
+        }
+    }
+}
+
 /// Handle to the writer task.
 pub struct BatchWriter {
     tx: parking_lot::Mutex<Option<mpsc::Sender<Msg>>>,
@@ -80,6 +94,20 @@ impl BatchWriter {
             Ok(Err(e)) => Err(WriteError::Store(e)),
             Err(_) => Err(WriteError::Stopped),
         }
+    }
+
+    /// Queues one record without waiting (for callers that must keep the
+    /// order of one visitor's records: they enqueue under that visitor's
+    /// lock). Fails at once with [`WriteError::Busy`] when the queue is full.
+    pub fn enqueue(&self, record: IngestWrite) -> Result<Pending, WriteError> {
+        let (ack_tx, ack_rx) = oneshot::channel();
+        let tx = self.sender()?;
+        tx.try_send(Msg::Write(record, ack_tx))
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => WriteError::Busy,
+                mpsc::error::TrySendError::Closed(_) => WriteError::Stopped,
+            })?;
+        Ok(Pending(ack_rx))
     }
 
     /// Queues one record and waits until it is committed.

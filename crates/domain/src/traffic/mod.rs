@@ -17,4 +17,4 @@ pub mod source;
 pub use channel::ChannelClassifier;
 pub use device::{parse_user_agent, Device, DeviceType};
 pub use session::{decide, NewSessionReason, SessionDecision, SessionState};
-pub use source::{classify, SourceKind, TrafficSource};
+pub use source::{classify, SourceKey, SourceKind, TrafficSource};

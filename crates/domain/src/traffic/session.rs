@@ -6,7 +6,7 @@
 //! counts as a change), and at local midnight in the project's time zone, so
 //! that no session spans two report days.
 
-use super::source::TrafficSource;
+use super::source::{SourceKey, TrafficSource};
 use chrono::{DateTime, Duration, NaiveDate, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 
@@ -17,8 +17,9 @@ pub struct SessionState {
     pub started_at: DateTime<Utc>,
     /// When its latest hit happened.
     pub last_hit_at: DateTime<Utc>,
-    /// The source the session was attributed to (its first hit's).
-    pub source: TrafficSource,
+    /// The key of the source the session was attributed to (its first
+    /// hit's); see [`TrafficSource::key`].
+    pub source_key: SourceKey,
 }
 
 /// Whether a hit continues the current session.
@@ -74,7 +75,7 @@ pub fn decide(
     if gap >= timeout {
         return SessionDecision::NewSession(NewSessionReason::Idle);
     }
-    if source.is_change_candidate() && !source.same_source_as(&prev.source) {
+    if source.is_change_candidate() && source.key() != prev.source_key {
         return SessionDecision::NewSession(NewSessionReason::SourceChanged);
     }
     if local_date(at, tz) != local_date(prev.last_hit_at, tz) {
@@ -112,7 +113,7 @@ mod tests {
         SessionState {
             started_at: utc(last),
             last_hit_at: utc(last),
-            source: classify(url, referrer),
+            source_key: classify(url, referrer).key(),
         }
     }
 
@@ -350,7 +351,7 @@ mod tests {
     #[test]
     fn degenerate_timeouts_do_not_panic() {
         let prev = state("2024-05-01T10:00:00Z", LANDING, None);
-        let source = prev.source.clone();
+        let source = classify(LANDING, None);
         let at = utc("2024-05-01T10:00:00Z");
         for timeout in [Duration::zero(), Duration::minutes(-5)] {
             assert_eq!(
@@ -411,7 +412,7 @@ mod tests {
             let last = DateTime::from_timestamp(start, 0).expect("in range");
             let at = last + Duration::seconds(gap_secs);
             prop_assume!(local_date(at, MOSCOW) == local_date(last, MOSCOW));
-            let prev = SessionState { started_at: last, last_hit_at: last, source: source.clone() };
+            let prev = SessionState { started_at: last, last_hit_at: last, source_key: source.key() };
             prop_assert_eq!(
                 decide(Some(&prev), at, &source, Duration::minutes(timeout_min), MOSCOW),
                 Continue
@@ -433,7 +434,7 @@ mod tests {
                 kind: if internal { SourceKind::Internal } else { SourceKind::Direct },
                 ..TrafficSource::default()
             };
-            let prev = SessionState { started_at: last, last_hit_at: last, source: session_source };
+            let prev = SessionState { started_at: last, last_hit_at: last, source_key: session_source.key() };
             let got = decide(Some(&prev), at, &hit, Duration::minutes(30), MOSCOW);
             prop_assert_ne!(got, NewSession(SourceChanged));
             prop_assert_ne!(got, NewSession(Idle));
@@ -450,7 +451,7 @@ mod tests {
             let last = DateTime::from_timestamp(start, 0).expect("in range");
             let timeout = Duration::minutes(timeout_min);
             let at = last + timeout + Duration::seconds(extra);
-            let prev = SessionState { started_at: last, last_hit_at: last, source: a };
+            let prev = SessionState { started_at: last, last_hit_at: last, source_key: a.key() };
             prop_assert_eq!(decide(Some(&prev), at, &b, timeout, MOSCOW), NewSession(Idle));
         }
 
@@ -463,7 +464,7 @@ mod tests {
             b in arb_source(),
         ) {
             let clamp = |t: i64| DateTime::from_timestamp(t % 8_000_000_000_000, 0).unwrap_or_default();
-            let prev = SessionState { started_at: clamp(last), last_hit_at: clamp(last), source: a };
+            let prev = SessionState { started_at: clamp(last), last_hit_at: clamp(last), source_key: a.key() };
             let timeout = Duration::try_milliseconds(timeout).unwrap_or(Duration::MAX);
             let _ = decide(Some(&prev), clamp(at), &b, timeout, chrono_tz::Asia::Kolkata);
         }

@@ -37,6 +37,11 @@ pub const NOT_SET: &str = "(not set)";
 /// hostile URL cannot blow up a visit row.
 pub const MAX_TAG_CHARS: usize = 512;
 
+/// The fingerprint of a source for "did the source change" (see
+/// [`TrafficSource::key`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SourceKey(pub u64);
+
 /// Where a visit came from, as reports name it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub struct TrafficSource {
@@ -90,6 +95,23 @@ impl TrafficSource {
     /// direct and internal hits, which never interrupt a session.
     pub fn is_change_candidate(&self) -> bool {
         !matches!(self.kind, SourceKind::Direct | SourceKind::Internal)
+    }
+
+    /// A compact key of the fields [`TrafficSource::same_source_as`]
+    /// compares, so a session can remember its source in 8 bytes. Not
+    /// persisted: stable only within one build of skvoz.
+    pub fn key(&self) -> SourceKey {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (
+            &self.source,
+            &self.medium,
+            &self.campaign,
+            &self.content,
+            &self.term,
+        )
+            .hash(&mut h);
+        SourceKey(h.finish())
     }
 
     /// Whether two hits have the same source for sessionization: equal

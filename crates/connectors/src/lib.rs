@@ -1,0 +1,6 @@
+//! Connectors: one module per external format. Each turns a vendor's
+//! payload into skvoz's normalized shapes (`skvoz_domain::crm::DealUpdate`,
+//! …) or the other way, keeps its fixtures beside its tests, and never
+//! touches the store: services resolve and store what connectors parse.
+
+pub mod crm;
