@@ -4,6 +4,7 @@
 //! result; services never see HTTP types and never write SQL.
 
 pub mod auth;
+pub mod crm;
 pub mod demo;
 mod error;
 pub mod keys;
@@ -34,6 +35,14 @@ pub struct App {
     pub contexts: Arc<tracking::context::ContextCache>,
     /// Visit tracking.
     pub tracking: tracking::TrackingService,
+    /// Leads.
+    pub leads: crm::LeadService,
+    /// Deals.
+    pub deals: crm::DealService,
+    /// CRM webhooks.
+    pub crm_webhooks: crm::CrmWebhooks,
+    /// The Alytics format both ways.
+    pub alytics: crm::AlyticsService,
 }
 
 /// Options of the services that are not the store.
@@ -62,6 +71,10 @@ impl App {
                 contexts.clone(),
                 options.geoip,
             ),
+            leads: crm::LeadService::new(store.clone()),
+            deals: crm::DealService::new(store.clone()),
+            crm_webhooks: crm::CrmWebhooks::new(store.clone()),
+            alytics: crm::AlyticsService::new(store.clone(), contexts.clone()),
             contexts,
             store,
         }

@@ -192,3 +192,33 @@ pub struct DealUpdate {
     /// Product or deal title, for reports by product.
     pub product: Option<String>,
 }
+
+/// What a new lead does to deals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeadDecision {
+    /// Open a new deal in the first stage.
+    OpenDeal,
+    /// Join the contact's open deal: a repeat lead, not a new deal.
+    JoinOpenDeal(i64),
+}
+
+/// Deduplication: with dedup on, a lead from a contact with an open deal
+/// joins that deal; otherwise it opens a new one.
+pub fn decide_lead(dedup: bool, open_deal: Option<i64>) -> LeadDecision {
+    match (dedup, open_deal) {
+        (true, Some(deal)) => LeadDecision::JoinOpenDeal(deal),
+        _ => LeadDecision::OpenDeal,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dedup_decisions() {
+        assert_eq!(decide_lead(true, Some(7)), LeadDecision::JoinOpenDeal(7));
+        assert_eq!(decide_lead(true, None), LeadDecision::OpenDeal);
+        assert_eq!(decide_lead(false, Some(7)), LeadDecision::OpenDeal);
+    }
+}

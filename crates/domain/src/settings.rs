@@ -24,6 +24,151 @@ pub struct ProjectSettings {
     pub channels: ChannelSettings,
     /// The sales pipeline.
     pub pipeline: Pipeline,
+    /// How leads open deals.
+    pub leads: LeadSettings,
+    /// CRM connectors and the Alytics format.
+    pub crm: CrmSettings,
+}
+
+/// How leads open deals.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LeadSettings {
+    /// A lead from a contact with an open deal opens no new deal (it is
+    /// recorded as a repeat lead of that deal).
+    pub dedup: bool,
+}
+
+impl Default for LeadSettings {
+    fn default() -> Self {
+        LeadSettings { dedup: true }
+    }
+}
+
+/// CRM connectors and the Alytics universal format.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct CrmSettings {
+    /// amoCRM webhooks.
+    pub amocrm: AmoCrmSettings,
+    /// Bitrix24 outbound events.
+    pub bitrix24: Bitrix24Settings,
+    /// Serving the Alytics format at `/export/alytics/{n}/`.
+    pub alytics_export: AlyticsExportSettings,
+    /// Alytics-format feeds of other systems pulled daily.
+    pub alytics_pull: Vec<AlyticsPullSource>,
+}
+
+/// amoCRM: webhooks to `/hooks/{public_key}/amocrm?secret=…`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AmoCrmSettings {
+    /// Accept its webhooks.
+    pub enabled: bool,
+    /// The `secret` query parameter of the webhook URL (amoCRM signs nothing).
+    pub secret: String,
+    /// Status ids that mean won.
+    pub won_status_ids: Vec<i64>,
+    /// Status ids that mean lost.
+    pub lost_status_ids: Vec<i64>,
+    /// Status id → stage name of the pipeline.
+    pub stages: BTreeMap<String, String>,
+    /// Custom fields holding the visit code.
+    pub visit_code_fields: Vec<String>,
+}
+
+impl Default for AmoCrmSettings {
+    fn default() -> Self {
+        AmoCrmSettings {
+            enabled: false,
+            secret: String::new(),
+            won_status_ids: vec![142],
+            lost_status_ids: vec![143],
+            stages: BTreeMap::new(),
+            visit_code_fields: vec!["roistat".into(), "visit_code".into(), "skvoz".into()],
+        }
+    }
+}
+
+/// Bitrix24: outbound events to `/hooks/{public_key}/bitrix24`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Bitrix24Settings {
+    /// Accept its events.
+    pub enabled: bool,
+    /// The portal's incoming-webhook URL used to read deals back
+    /// (`https://x.bitrix24.ru/rest/1/<code>/`); it contains a secret.
+    pub rest_webhook_secret: String,
+    /// The `application_token` the outbound events must carry.
+    pub application_token: String,
+    /// Stage ids that mean won.
+    pub won_stages: Vec<String>,
+    /// Stage ids that mean lost.
+    pub lost_stages: Vec<String>,
+    /// Stage id → stage name of the pipeline.
+    pub stages: BTreeMap<String, String>,
+    /// The deal field holding the visit code (`UF_CRM_…`).
+    pub visit_code_field: Option<String>,
+}
+
+impl Default for Bitrix24Settings {
+    fn default() -> Self {
+        Bitrix24Settings {
+            enabled: false,
+            rest_webhook_secret: String::new(),
+            application_token: String::new(),
+            won_stages: vec!["WON".into()],
+            lost_stages: vec!["LOSE".into(), "APOLOGY".into()],
+            stages: BTreeMap::new(),
+            visit_code_field: None,
+        }
+    }
+}
+
+/// Serving the Alytics universal CRM format.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlyticsExportSettings {
+    /// Basic-auth login.
+    pub login: String,
+    /// Basic-auth password.
+    pub password: String,
+    /// Goal n (the URL `/export/alytics/{n}/`) → the stage whose entry it
+    /// reports; empty disables the export.
+    pub stages: Vec<String>,
+}
+
+/// An Alytics-format feed to pull.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlyticsPullSource {
+    /// A short name (part of the deals' external ids).
+    pub name: String,
+    /// The feed URL (`?date=` is added).
+    pub url: String,
+    /// Basic-auth login.
+    #[serde(default)]
+    pub login: String,
+    /// Basic-auth password.
+    #[serde(default)]
+    pub password: String,
+    /// The stage its transactions put deals in (default: the first won stage).
+    #[serde(default)]
+    pub stage: Option<String>,
+    /// Days re-pulled after yesterday, for late updates.
+    #[serde(default = "default_repull_days")]
+    pub repull_days: u32,
+    /// Pull it.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+}
+
+fn default_repull_days() -> u32 {
+    7
+}
+
+fn default_true() -> bool {
+    true
 }
 
 /// Basics of a project.
@@ -280,6 +425,105 @@ impl ProjectSettings {
                 ));
             }
         }
+        let known_stage = |name: &str| {
+            stages
+                .iter()
+                .any(|s| s.name.eq_ignore_ascii_case(name.trim()))
+        };
+        for (status, stage) in &self.crm.amocrm.stages {
+            if status.parse::<i64>().is_err() {
+                return Err(FieldError::new(
+                    format!("crm.amocrm.stages.{status}"),
+                    "keys must be amoCRM status ids (numbers)",
+                ));
+            }
+            if !known_stage(stage) {
+                return Err(FieldError::new(
+                    format!("crm.amocrm.stages.{status}"),
+                    format!("'{stage}' is not a stage of the pipeline"),
+                ));
+            }
+        }
+        for (id, stage) in &self.crm.bitrix24.stages {
+            if !known_stage(stage) {
+                return Err(FieldError::new(
+                    format!("crm.bitrix24.stages.{id}"),
+                    format!("'{stage}' is not a stage of the pipeline"),
+                ));
+            }
+        }
+        if self.crm.amocrm.enabled && self.crm.amocrm.secret.len() < 16 {
+            return Err(FieldError::new(
+                "crm.amocrm.secret",
+                "an enabled amoCRM connector needs a secret of at least 16 characters",
+            ));
+        }
+        let b = &self.crm.bitrix24;
+        if b.enabled && b.application_token.is_empty() {
+            return Err(FieldError::new(
+                "crm.bitrix24.application_token",
+                "an enabled Bitrix24 connector needs the application_token of its events",
+            ));
+        }
+        if b.enabled
+            && !(b.rest_webhook_secret.starts_with("https://")
+                || b.rest_webhook_secret.starts_with("http://"))
+        {
+            return Err(FieldError::new(
+                "crm.bitrix24.rest_webhook_secret",
+                "must be the portal's incoming-webhook URL (https://…/rest/1/…/)",
+            ));
+        }
+        for (i, stage) in self.crm.alytics_export.stages.iter().enumerate() {
+            if !known_stage(stage) {
+                return Err(FieldError::new(
+                    format!("crm.alytics_export.stages[{i}]"),
+                    format!("'{stage}' is not a stage of the pipeline"),
+                ));
+            }
+        }
+        if !self.crm.alytics_export.stages.is_empty() && self.crm.alytics_export.password.len() < 8
+        {
+            return Err(FieldError::new(
+                "crm.alytics_export.password",
+                "serving the Alytics format needs a password of at least 8 characters",
+            ));
+        }
+        let mut names = std::collections::HashSet::new();
+        for (i, src) in self.crm.alytics_pull.iter().enumerate() {
+            let name_ok = !src.name.is_empty()
+                && src.name.len() <= 40
+                && src
+                    .name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            if !name_ok || !names.insert(src.name.clone()) {
+                return Err(FieldError::new(
+                    format!("crm.alytics_pull[{i}].name"),
+                    "names must be unique, 1-40 characters of [A-Za-z0-9_-]",
+                ));
+            }
+            if !(src.url.starts_with("https://") || src.url.starts_with("http://")) {
+                return Err(FieldError::new(
+                    format!("crm.alytics_pull[{i}].url"),
+                    "must be an http(s) URL",
+                ));
+            }
+            if let Some(stage) = &src.stage {
+                if !known_stage(stage) {
+                    return Err(FieldError::new(
+                        format!("crm.alytics_pull[{i}].stage"),
+                        format!("'{stage}' is not a stage of the pipeline"),
+                    ));
+                }
+            }
+            if src.repull_days > 60 {
+                return Err(FieldError::new(
+                    format!("crm.alytics_pull[{i}].repull_days"),
+                    "at most 60",
+                ));
+            }
+        }
         for kind in [StageKind::Open, StageKind::Won, StageKind::Lost] {
             if !stages.iter().any(|s| s.kind == kind) {
                 return Err(FieldError::new(
@@ -289,6 +533,11 @@ impl ProjectSettings {
             }
         }
         Ok(())
+    }
+
+    /// The first stage of a kind (a new deal's stage is the first open one).
+    pub fn first_stage(&self, kind: StageKind) -> Option<&Stage> {
+        self.pipeline.stages.iter().find(|s| s.kind == kind)
     }
 
     /// The stage with this name (case-insensitive).

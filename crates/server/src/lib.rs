@@ -94,6 +94,14 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::auth::logout))
         .routes(routes!(routes::auth::me))
         .routes(routes!(routes::tracking::hits))
+        .routes(routes!(routes::crm::create_lead))
+        .routes(routes!(routes::crm::put_deal, routes::crm::get_deal))
+        .routes(routes!(routes::crm::get_contact))
+        .routes(routes!(routes::crm::amocrm_hook))
+        .routes(routes!(routes::crm::bitrix24_hook))
+        .routes(routes!(routes::crm::alytics_export))
+        .routes(routes!(routes::crm::alytics_pull))
+        .routes(routes!(routes::crm::alytics_status))
 }
 
 /// The OpenAPI document of every documented route.
@@ -136,6 +144,8 @@ pub fn router(app: App, options: &ServerOptions) -> Router {
         .merge(collect.layer(cors.clone()))
         .merge(script.layer(cors).layer(CompressionLayer::new()))
         .route("/openapi.json", get(routes::system::openapi))
+        .route("/export/alytics/", get(routes::crm::alytics_export_base))
+        .route("/export/alytics/{n}", get(routes::crm::alytics_export))
         .fallback(not_found)
         .layer(axum::middleware::map_response(json_errors))
         .layer(axum::middleware::from_fn(telemetry::track))

@@ -8,6 +8,7 @@ pub(crate) fn all() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(include_str!("../migrations/0001_core.sql")),
         M::up(include_str!("../migrations/0002_visits.sql")),
+        M::up(include_str!("../migrations/0003_crm.sql")),
     ])
 }
 

@@ -12,12 +12,17 @@
 //! writes the filter.
 
 pub mod conformance;
+mod crm;
 mod error;
 mod projects;
 mod settings;
 mod users;
 mod visits;
 
+pub use crm::{
+    Contact, CrmStore, Deal, DealRecorded, DealWrite, Lead, LeadPolicy, LeadRecorded, NewLead,
+    PullRun, StageChange,
+};
 pub use error::StoreError;
 pub use projects::{NewProject, ProjectStore};
 pub use settings::{SettingsStore, VersionedSettings};
@@ -64,7 +69,12 @@ pub trait MaintenanceStore: Send + Sync {
 }
 
 /// Everything a skvoz node needs from persistence.
-pub trait Store: ProjectStore + SettingsStore + UserStore + VisitStore + MaintenanceStore {}
+pub trait Store:
+    ProjectStore + SettingsStore + UserStore + VisitStore + CrmStore + MaintenanceStore
+{
+}
 
-impl<T> Store for T where T: ProjectStore + SettingsStore + UserStore + VisitStore + MaintenanceStore
-{}
+impl<T> Store for T where
+    T: ProjectStore + SettingsStore + UserStore + VisitStore + CrmStore + MaintenanceStore
+{
+}
