@@ -5,10 +5,16 @@
 //! an async factory that returns `(store, guard)` (the guard keeps temporary
 //! files alive). Written once, so no backend can drift from the others.
 
-use crate::{NewProject, Scope, Store, StoreError};
-use chrono::{Duration, Utc};
+use crate::{
+    DealWrite, Hit, IngestWrite, LeadPolicy, NewLead, NewProject, Scope, Store, StoreError, Visit,
+    VisitProgress,
+};
+use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
-use skvoz_domain::ProjectName;
+use skvoz_domain::crm::{DealStatus, Identity, IdentityKind, LeadKind};
+use skvoz_domain::traffic::{classify, parse_user_agent};
+use skvoz_domain::{Money, ProjectName};
+use std::sync::Arc;
 
 /// Instantiates every conformance test for a backend.
 #[macro_export]
@@ -22,6 +28,10 @@ macro_rules! conformance_suite {
             settings_are_isolated,
             users_and_sessions,
             ping_and_backup,
+            visits_round_trip_and_isolation,
+            a_failed_batch_stores_nothing,
+            leads_dedup_and_merge,
+            deal_upserts_are_idempotent_and_scoped,
         );
     };
     (@tests $factory:path; $($name:ident),* $(,)?) => {
@@ -250,4 +260,333 @@ pub async fn ping_and_backup<S: Store>(store: &S) {
     store.backup(&dest).await.expect("backup");
     assert!(dest.exists(), "backup file at {}", dest.display());
     let _ = std::fs::remove_file(&dest);
+}
+
+fn visit(id: i64, code: i64, vid: &str, at: DateTime<Utc>) -> Visit {
+    Visit {
+        id,
+        code,
+        vid: vid.to_owned(),
+        started_at: at,
+        last_at: at,
+        hits: 1,
+        source: classify("https://a.ru/?utm_source=yandex&utm_medium=cpc", None),
+        channel: "paid search".into(),
+        landing: "https://a.ru/?utm_source=yandex&utm_medium=cpc".into(),
+        referrer: None,
+        device: parse_user_agent("Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0 Safari/537.36"),
+        screen: Some("1920x1080".into()),
+        lang: None,
+        tz: None,
+        region: None,
+        city: None,
+        country: None,
+        ga_cid: Some("1.2".into()),
+        ym_uid: None,
+    }
+}
+
+fn hit_write(scope: Scope, v: &Visit, new: bool, hits: i64, at: DateTime<Utc>) -> IngestWrite {
+    IngestWrite::Hit {
+        scope,
+        visit_id: v.id,
+        new_visit: new.then(|| Arc::new(v.clone())),
+        progress: VisitProgress {
+            last_at: at,
+            hits,
+            ga_cid: v.ga_cid.clone(),
+            ym_uid: None,
+        },
+        hit: Hit {
+            visit_id: v.id,
+            at,
+            url: format!("https://a.ru/p{hits}"),
+            title: None,
+            event: None,
+            props: None,
+        },
+        links: vec![crate::VisitorLink {
+            vid: v.vid.clone(),
+            kind: "ga_cid",
+            value: "1.2".into(),
+        }],
+    }
+}
+
+/// Visits and hits written in a batch read back, and only in their project.
+pub async fn visits_round_trip_and_isolation<S: Store>(store: &S) {
+    let a = Scope::new(
+        store
+            .create_project(new_project("va"))
+            .await
+            .expect("create")
+            .id,
+    );
+    let b = Scope::new(
+        store
+            .create_project(new_project("vb"))
+            .await
+            .expect("create")
+            .id,
+    );
+    let t0 = Utc::now() - Duration::minutes(10);
+    let v = visit(1, 1, "v1", t0);
+    let batch = vec![
+        hit_write(a, &v, true, 1, t0),
+        hit_write(a, &v, false, 2, t0 + Duration::minutes(1)),
+        IngestWrite::Bot {
+            scope: a,
+            day: "2026-01-01".into(),
+        },
+    ];
+    store.write_batch(Arc::new(batch)).await.expect("batch");
+    let stored = store
+        .visit_by_code(a, 1)
+        .await
+        .expect("get")
+        .expect("visit");
+    assert_eq!(stored.hits, 2);
+    assert_eq!(
+        stored.last_at.timestamp_millis(),
+        (t0 + Duration::minutes(1)).timestamp_millis()
+    );
+    assert_eq!(stored.source.source, "yandex");
+    assert_eq!(store.hits_of_visit(a, 1).await.expect("hits").len(), 2);
+    assert_eq!(store.count_hits(a).await.expect("count"), 2);
+    assert_eq!(store.max_visit_id().await.expect("max"), 1);
+    assert_eq!(store.max_visit_code(a).await.expect("max"), 1);
+    assert_eq!(
+        store
+            .latest_visit(a, "v1", Utc::now())
+            .await
+            .expect("latest")
+            .map(|v| v.id),
+        Some(1)
+    );
+    assert_eq!(store.active_visits(a, t0).await.expect("active").len(), 1);
+    assert_eq!(
+        store.vids_by_link(a, "ga_cid", "1.2").await.expect("links"),
+        vec!["v1".to_owned()]
+    );
+    assert_eq!(
+        store
+            .bot_hits(a, "2026-01-01", "2026-01-01")
+            .await
+            .expect("bots"),
+        1
+    );
+    // Nothing of it is visible to project b.
+    assert!(store.visit_by_code(b, 1).await.expect("get").is_none());
+    assert!(store.visit(b, 1).await.expect("get").is_none());
+    assert!(store.hits_of_visit(b, 1).await.expect("hits").is_empty());
+    assert!(store
+        .latest_visit(b, "v1", Utc::now())
+        .await
+        .expect("latest")
+        .is_none());
+    assert!(store
+        .vids_by_link(b, "ga_cid", "1.2")
+        .await
+        .expect("links")
+        .is_empty());
+    assert_eq!(store.max_visit_code(b).await.expect("max"), 0);
+}
+
+/// A batch is atomic: a hit continuing a visit that does not exist fails it
+/// whole.
+pub async fn a_failed_batch_stores_nothing<S: Store>(store: &S) {
+    let a = Scope::new(
+        store
+            .create_project(new_project("fb"))
+            .await
+            .expect("create")
+            .id,
+    );
+    let now = Utc::now();
+    let good = visit(10, 1, "g", now);
+    let missing = visit(11, 2, "m", now);
+    let batch = vec![
+        hit_write(a, &good, true, 1, now),
+        hit_write(a, &missing, false, 2, now),
+    ];
+    assert!(store.write_batch(Arc::new(batch)).await.is_err());
+    assert!(store.visit_by_code(a, 1).await.expect("get").is_none());
+    assert_eq!(store.count_hits(a).await.expect("count"), 0);
+}
+
+fn lead(identities: Vec<Identity>, source_id: Option<&str>) -> NewLead {
+    NewLead {
+        kind: LeadKind::Form,
+        source_id: source_id.map(str::to_owned),
+        created_at: Utc::now(),
+        visit_id: None,
+        identities,
+        name: None,
+        payload: json!({}),
+    }
+}
+
+fn policy() -> LeadPolicy {
+    LeadPolicy {
+        dedup: true,
+        first_stage: "new".into(),
+    }
+}
+
+/// Leads dedup against the open deal, merge contacts, replay by source id,
+/// and stay in their project.
+pub async fn leads_dedup_and_merge<S: Store>(store: &S) {
+    let a = Scope::new(
+        store
+            .create_project(new_project("la"))
+            .await
+            .expect("create")
+            .id,
+    );
+    let b = Scope::new(
+        store
+            .create_project(new_project("lb"))
+            .await
+            .expect("create")
+            .id,
+    );
+    let phone = Identity::new(IdentityKind::Phone, "+79990000000");
+    let email = Identity::new(IdentityKind::Email, "a@b.ru");
+    let first = store
+        .record_lead(a, lead(vec![phone.clone()], None), policy())
+        .await
+        .expect("lead");
+    assert!(!first.duplicate && first.deal_id.is_some());
+    let second = store
+        .record_lead(a, lead(vec![phone.clone()], Some("call-1")), policy())
+        .await
+        .expect("lead");
+    assert!(second.duplicate);
+    assert_eq!(second.deal_id, first.deal_id);
+    let replay = store
+        .record_lead(a, lead(vec![phone.clone()], Some("call-1")), policy())
+        .await
+        .expect("lead");
+    assert!(replay.replayed);
+    assert_eq!(replay.lead_id, second.lead_id);
+    let other = store
+        .record_lead(a, lead(vec![email.clone()], None), policy())
+        .await
+        .expect("lead");
+    assert_ne!(other.contact_id, first.contact_id);
+    let both = store
+        .record_lead(a, lead(vec![phone.clone(), email.clone()], None), policy())
+        .await
+        .expect("lead");
+    assert_eq!(both.contact_id, first.contact_id);
+    assert_eq!(both.merged, vec![other.contact_id]);
+    let contact = store
+        .contact(a, first.contact_id)
+        .await
+        .expect("get")
+        .expect("contact");
+    assert_eq!(contact.identities.len(), 2);
+    assert_eq!(
+        store
+            .leads_of_contact(a, first.contact_id)
+            .await
+            .expect("leads")
+            .len(),
+        4
+    );
+    // Project b: same phone, separate person, nothing visible across.
+    let in_b = store
+        .record_lead(b, lead(vec![phone.clone()], Some("call-1")), policy())
+        .await
+        .expect("lead");
+    assert!(!in_b.replayed && !in_b.duplicate);
+    assert_ne!(in_b.contact_id, first.contact_id);
+    assert!(store
+        .contact(b, first.contact_id)
+        .await
+        .expect("get")
+        .is_none());
+    assert_eq!(
+        store.contact_by_identity(b, &phone).await.expect("get"),
+        Some(in_b.contact_id)
+    );
+}
+
+fn deal(ext: &str, status: Option<DealStatus>, stage: Option<&str>, revenue: i64) -> DealWrite {
+    DealWrite {
+        external_id: ext.into(),
+        status,
+        stage: stage.map(str::to_owned),
+        default_stage: "new".into(),
+        revenue: Some(Money(revenue)),
+        profit: None,
+        product: None,
+        created_at: None,
+        closed_at: None,
+        identities: vec![Identity::new(IdentityKind::Email, "d@e.ru")],
+        visit_id: None,
+        source_updated_at: None,
+        at: Utc::now(),
+    }
+}
+
+/// Deal upserts: created once, unchanged on redelivery, history on stage
+/// changes, invisible to other projects.
+pub async fn deal_upserts_are_idempotent_and_scoped<S: Store>(store: &S) {
+    let a = Scope::new(
+        store
+            .create_project(new_project("da"))
+            .await
+            .expect("create")
+            .id,
+    );
+    let b = Scope::new(
+        store
+            .create_project(new_project("db"))
+            .await
+            .expect("create")
+            .id,
+    );
+    let r = store
+        .upsert_deal(a, deal("x", None, Some("new"), 100))
+        .await
+        .expect("upsert");
+    assert!(r.created);
+    let r2 = store
+        .upsert_deal(a, deal("x", None, Some("new"), 100))
+        .await
+        .expect("upsert");
+    assert!(!r2.created && !r2.changed);
+    let r3 = store
+        .upsert_deal(a, deal("x", Some(DealStatus::Won), Some("won"), 150))
+        .await
+        .expect("upsert");
+    assert!(r3.changed && r3.stage_changed);
+    let stored = store
+        .deal_by_external_id(a, "x")
+        .await
+        .expect("get")
+        .expect("deal");
+    assert_eq!(stored.status, DealStatus::Won);
+    assert_eq!(stored.revenue, Money(150));
+    assert!(stored.closed_at.is_some());
+    assert_eq!(
+        store
+            .deal_history(a, stored.id)
+            .await
+            .expect("history")
+            .len(),
+        2
+    );
+    assert!(store
+        .deal_by_external_id(b, "x")
+        .await
+        .expect("get")
+        .is_none());
+    assert!(store.deal(b, stored.id).await.expect("get").is_none());
+    assert!(store
+        .deal_history(b, stored.id)
+        .await
+        .expect("history")
+        .is_empty());
 }
