@@ -80,6 +80,24 @@ impl App {
         }
     }
 
+    /// Starts the periodic jobs of a serving node: the Alytics-format pulls
+    /// (every 6 hours; each run covers yesterday plus the re-pull window,
+    /// and re-applying a transaction changes nothing).
+    pub fn spawn_schedulers(&self) {
+        let alytics = self.alytics.clone();
+        tokio::spawn(async move {
+            // Let the node finish starting before the first run.
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(6 * 3600));
+            loop {
+                tick.tick().await;
+                if let Err(e) = alytics.pull_all().await {
+                    tracing::warn!(error = %e, "scheduled Alytics pulls failed");
+                }
+            }
+        });
+    }
+
     /// Flushes pending writes and closes the store; call on shutdown.
     pub async fn shutdown(&self) -> Result<(), AppError> {
         self.tracking.shutdown().await;

@@ -23,6 +23,21 @@ pub struct SettingsService {
     contexts: std::sync::Arc<crate::tracking::context::ContextCache>,
 }
 
+/// Reads and parses a project's stored settings with their version.
+pub(crate) async fn load_typed(
+    store: &DynStore,
+    scope: Scope,
+) -> Result<(i64, ProjectSettings), AppError> {
+    let stored = store.settings(scope).await?;
+    let settings = ProjectSettings::from_json(stored.doc).map_err(|e| {
+        AppError::Internal(format!(
+            "stored settings invalid at {}: {}",
+            e.field, e.message
+        ))
+    })?;
+    Ok((stored.version, settings))
+}
+
 fn render(settings: &ProjectSettings) -> Result<Value, AppError> {
     let mut doc = serde_json::to_value(settings).map_err(|e| AppError::Internal(e.to_string()))?;
     mask_secrets(&mut doc);
@@ -40,14 +55,7 @@ impl SettingsService {
 
     /// The typed settings services work with.
     pub async fn typed(&self, scope: Scope) -> Result<(i64, ProjectSettings), AppError> {
-        let stored = self.store.settings(scope).await?;
-        let settings = ProjectSettings::from_json(stored.doc).map_err(|e| {
-            AppError::Internal(format!(
-                "stored settings invalid at {}: {}",
-                e.field, e.message
-            ))
-        })?;
-        Ok((stored.version, settings))
+        load_typed(&self.store, scope).await
     }
 
     /// The document for the API.

@@ -65,10 +65,20 @@ enum Command {
     /// Manage dashboard users.
     #[command(subcommand)]
     User(UserCommand),
-    /// Fill the `demo` project with a data set and print its keys.
+    /// Fill a new `demo` project with a reproducible data set and print its
+    /// keys as `project create` does.
     Demo {
         #[command(flatten)]
         data: DataArg,
+        /// Days of history, ending yesterday.
+        #[arg(long, default_value_t = 90)]
+        days: u32,
+        /// Seed: the same seed on the same day gives the same data.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Visitors (people; each makes one or more visits).
+        #[arg(long, default_value_t = 3000)]
+        visitors: u32,
     },
     /// Write a consistent copy of the store while it serves.
     Backup {
@@ -246,7 +256,12 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             .admin_password
             .as_ref()
             .map(|p| p.expose_secret().to_owned());
-        match skvoz_app::demo::seed_if_empty(&app, password.as_deref()).await? {
+        match skvoz_app::demo::seed_if_empty(
+            &app,
+            password.as_deref(),
+            &skvoz_app::demo::DemoOptions::default(),
+        )
+        .await? {
             Some(seed) => {
                 println!("Seeded the demo project (id {}).", seed.project.project_id);
                 println!("  public key: {}", seed.project.public_key);
@@ -259,6 +274,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         }
     }
     let sessions = app.tracking.warm_up().await?;
+    app.spawn_schedulers();
     tracing::info!(sessions, "active sessions loaded");
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -371,24 +387,60 @@ async fn main() -> anyhow::Result<()> {
                 &serde_json::json!({"user_id": user.id.0, "login": user.login, "is_admin": user.is_admin}),
             )?;
         }
-        Command::Demo { data } => {
-            let config = load_config(cfg, &data, None)?;
+        Command::Demo {
+            data,
+            days,
+            seed,
+            visitors,
+        } => {
+            let mut config = load_config(cfg, &data, None)?;
+            // A bulk load of data that can be generated again: commits wait
+            // for the OS, not the disk (this process only; the store keeps
+            // its configured durability for `serve`).
+            config.durability = "normal".to_owned();
             let app = open_app(&config)?;
             let password = config
                 .admin_password
                 .as_ref()
                 .map(|p| p.expose_secret().to_owned());
-            match skvoz_app::demo::seed_if_empty(&app, password.as_deref()).await? {
-                Some(seed) => {
-                    print_json(&seed.project)?;
-                    if let Some((login, password)) = seed.admin {
-                        eprintln!("Dashboard login: {login} / {password}   (shown once)");
-                    }
-                }
-                None => anyhow::bail!(
+            let options = skvoz_app::demo::DemoOptions {
+                days,
+                seed,
+                visitors,
+                ..Default::default()
+            };
+            let started = std::time::Instant::now();
+            let progress = DemoProgress::new(u64::from(visitors));
+            let generated = skvoz_app::demo::generate(&app, &options, &|done, total| {
+                progress.update(done, total)
+            })
+            .await;
+            progress.finish();
+            let (project, stats) = match generated {
+                Ok(done) => done,
+                Err(skvoz_app::AppError::Conflict(_)) => anyhow::bail!(
                     "a project named 'demo' already exists in {}",
                     config.data.display()
                 ),
+                Err(e) => return Err(e.into()),
+            };
+            let admin = skvoz_app::demo::ensure_admin(&app, password.as_deref()).await?;
+            app.shutdown().await?;
+            print_json(&project)?;
+            eprintln!(
+                "demo: {} visitors, {} visits, {} hits, {} leads, {} deals ({} won) over the {} days before {} in {:.1} s",
+                stats.visitors,
+                stats.visits,
+                stats.hits,
+                stats.leads,
+                stats.deals,
+                stats.won,
+                options.days,
+                options.end,
+                started.elapsed().as_secs_f64()
+            );
+            if let Some((login, password)) = admin {
+                eprintln!("Dashboard login: {login} / {password}   (shown once)");
             }
         }
         Command::Backup { dest, data } => {
@@ -398,4 +450,53 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Progress of `skvoz demo` on stderr: a bar on a terminal, a line every few
+/// seconds otherwise (logs, CI).
+struct DemoProgress {
+    bar: Option<indicatif::ProgressBar>,
+    last_line: std::sync::Mutex<std::time::Instant>,
+}
+
+impl DemoProgress {
+    fn new(total: u64) -> DemoProgress {
+        use std::io::IsTerminal;
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new(total);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} demo [{bar:40}] {pos}/{len} visitors ({eta} left)",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            bar
+        });
+        DemoProgress {
+            bar,
+            last_line: std::sync::Mutex::new(std::time::Instant::now()),
+        }
+    }
+
+    fn update(&self, done: u64, total: u64) {
+        match &self.bar {
+            Some(bar) => bar.set_position(done),
+            None => {
+                let Ok(mut last) = self.last_line.lock() else {
+                    return;
+                };
+                if last.elapsed() >= std::time::Duration::from_secs(5) || done == total {
+                    *last = std::time::Instant::now();
+                    eprintln!("demo: {done}/{total} visitors");
+                }
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
 }

@@ -191,6 +191,9 @@ pub struct DealUpdate {
     pub crm_client_id: Option<String>,
     /// Product or deal title, for reports by product.
     pub product: Option<String>,
+    /// When this change happened in the source system (the time of a stage
+    /// change in the history); default: when skvoz receives it.
+    pub changed_at: Option<DateTime<Utc>>,
 }
 
 /// What a new lead does to deals.

@@ -595,3 +595,45 @@ async fn a_session_continues_across_a_restart_with_and_without_warm_up() {
     assert!(fresh.visit_code > other.visit_code && fresh.visit_code > first.visit_code);
     app.shutdown().await.unwrap();
 }
+
+/// Regression: an event that starts a visit (after local midnight or the
+/// timeout) used to leave the visit with an empty source, channel "other".
+#[tokio::test]
+async fn an_event_that_starts_a_visit_names_its_source_from_its_page() {
+    let s = TestServer::new().await;
+    let (pid, _, key) = s.project("shop").await;
+    let r = s
+        .call(
+            Method::POST,
+            "/api/v1/hits",
+            Some(&key),
+            Some(json!([
+                {"vid": "ev", "url": "https://a.ru/cart", "at": "2026-03-01T20:55:00Z"},
+                {"vid": "ev", "url": "https://a.ru/cart", "event": "form_submit", "at": "2026-03-01T21:05:00Z"},
+                {"vid": "ev2", "url": "https://a.ru/?utm_source=vk&utm_medium=cpc", "event": "x", "at": "2026-03-01T10:00:00Z"}
+            ])),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let after_midnight = r.body[1]["visit_code"].as_i64().unwrap();
+    assert_ne!(Some(after_midnight), r.body[0]["visit_code"].as_i64());
+    let v = s
+        .app
+        .store
+        .visit_by_code(scope(pid), after_midnight)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (v.source.source.as_str(), v.channel.as_str()),
+        ("(direct)", "direct")
+    );
+    let v = s
+        .app
+        .store
+        .visit_by_code(scope(pid), r.body[2]["visit_code"].as_i64().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(v.channel, "paid social");
+}

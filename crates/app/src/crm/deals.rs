@@ -151,7 +151,11 @@ impl DealService {
         }
         // The visit the CRM kept (Roistat-style visit code), or the
         // visitor's latest visit before the deal.
-        let at = Utc::now();
+        let at = update
+            .changed_at
+            .or(source_updated_at)
+            .filter(|t| *t <= Utc::now() + chrono::Duration::minutes(5))
+            .unwrap_or_else(Utc::now);
         let mut visit = None;
         if let Some(code) = update.visit_code {
             visit = self.store.visit_by_code(ctx.scope, code).await?;

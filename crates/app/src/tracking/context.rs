@@ -67,13 +67,7 @@ impl ContextCache {
 
     async fn build(&self, project: Project) -> Result<Arc<ProjectContext>, AppError> {
         let scope = Scope::new(project.id);
-        let stored = self.store.settings(scope).await?;
-        let settings = ProjectSettings::from_json(stored.doc).map_err(|e| {
-            AppError::Internal(format!(
-                "stored settings invalid at {}: {}",
-                e.field, e.message
-            ))
-        })?;
+        let (version, settings) = crate::settings::load_typed(&self.store, scope).await?;
         let channels = ChannelClassifier::new(&settings.channels).map_err(|e| {
             AppError::Internal(format!(
                 "channel rules invalid at {}: {}",
@@ -82,7 +76,7 @@ impl ContextCache {
         })?;
         Ok(Arc::new(ProjectContext {
             scope,
-            version: stored.version,
+            version,
             tz: settings.general.timezone.0,
             session_timeout: chrono::Duration::minutes(i64::from(
                 settings.general.session_timeout_minutes,

@@ -46,6 +46,37 @@ impl GeoIp {
 
 #[cfg(test)]
 mod tests {
+    use maxminddb_writer::paths::IpAddrWithMask;
+    use maxminddb_writer::Database;
+
+    /// A City-format database made here, with one network.
+    fn city_db() -> std::path::PathBuf {
+        let mut db = Database::default();
+        let record = serde_json::json!({
+            "country": {"iso_code": "RU", "names": {"en": "Russia", "ru": "Россия"}},
+            "subdivisions": [{"iso_code": "SVE", "names": {"en": "Sverdlovsk Oblast", "ru": "Свердловская область"}}],
+            "city": {"names": {"en": "Yekaterinburg", "ru": "Екатеринбург"}}
+        });
+        let data = db.insert_value(record).expect("value");
+        db.insert_node("5.5.5.0/24".parse::<IpAddrWithMask>().expect("net"), data);
+        let path = std::env::temp_dir().join(format!("skvoz-city-{}.mmdb", std::process::id()));
+        let file = std::fs::File::create(&path).expect("file");
+        db.write_to(file).expect("write");
+        path
+    }
+
+    #[test]
+    fn locates_an_address_in_a_city_database() {
+        let path = city_db();
+        let geo = super::GeoIp::open(&path).expect("open");
+        let loc = geo.locate("5.5.5.5".parse().expect("ip")).expect("found");
+        assert_eq!(loc.country.as_deref(), Some("RU"));
+        assert_eq!(loc.region.as_deref(), Some("Свердловская область"));
+        assert_eq!(loc.city.as_deref(), Some("Екатеринбург"));
+        assert!(geo.locate("8.8.8.8".parse().expect("ip")).is_none());
+        let _ = std::fs::remove_file(path);
+    }
+
     #[test]
     fn a_missing_or_broken_file_is_a_clear_error() {
         let err = super::GeoIp::open(std::path::Path::new("/nonexistent/city.mmdb")).err();

@@ -314,11 +314,18 @@ impl TrackingService {
         self.ensure_counters(project, ctx.scope).await?;
         let f = &input.fields;
         // Events (`skvoz.event`) describe the current page, not a new
-        // arrival: they never change the source.
-        let source = if f.event.is_some() {
-            TrafficSource::default()
+        // arrival: they never change the source (they are decided as
+        // direct). An event that starts a visit (after midnight, after the
+        // timeout) still names its source from its page, like a page view.
+        let source = classify(&f.url, f.referrer.as_deref());
+        let decision_source = if f.event.is_some() {
+            TrafficSource {
+                source: skvoz_domain::traffic::source::DIRECT_SOURCE.to_owned(),
+                medium: skvoz_domain::traffic::source::NONE_MEDIUM.to_owned(),
+                ..TrafficSource::default()
+            }
         } else {
-            classify(&f.url, f.referrer.as_deref())
+            source.clone()
         };
 
         // The visitor's previous visit: this request's own uncommitted
@@ -368,7 +375,7 @@ impl TrackingService {
                 last_hit_at: p.progress.last_at,
                 source_key: p.source_key,
             });
-            let decision = decide(state.as_ref(), at, &source, timeout, ctx.tz);
+            let decision = decide(state.as_ref(), at, &decision_source, timeout, ctx.tz);
             let mut links = Vec::new();
             let mut new_visit = None;
             let session = match (decision, prev) {

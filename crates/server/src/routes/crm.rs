@@ -96,6 +96,10 @@ pub struct DealBody {
     /// Product or title.
     #[serde(default)]
     product: Option<String>,
+    /// When this change happened in the CRM (RFC 3339; the time of the
+    /// stage change in the history); default now.
+    #[serde(default)]
+    changed_at: Option<DateTime<Utc>>,
 }
 
 /// The answer to a deal upsert.
@@ -162,6 +166,7 @@ pub async fn put_deal(
         ga_cid: None,
         crm_client_id: None,
         product: body.product,
+        changed_at: body.changed_at,
     };
     let r = state
         .app
