@@ -280,7 +280,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
-    println!("skvoz is serving the dashboard at http://{addr}/");
+    println!("skvoz is serving at http://{addr}/");
     tracing::info!(%addr, data = %config.data.display(), "listening");
     let options = skvoz_server::ServerOptions {
         body_limit: config.body_limit,

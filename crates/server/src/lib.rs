@@ -144,6 +144,7 @@ pub fn router(app: App, options: &ServerOptions) -> Router {
         .merge(collect.layer(cors.clone()))
         .merge(script.layer(cors).layer(CompressionLayer::new()))
         .route("/openapi.json", get(routes::system::openapi))
+        .route("/", get(routes::system::index))
         .route("/export/alytics/", get(routes::crm::alytics_export_base))
         .route("/export/alytics/{n}", get(routes::crm::alytics_export))
         .fallback(not_found)

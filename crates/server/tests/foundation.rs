@@ -315,3 +315,11 @@ async fn login_sets_an_httponly_cookie_and_logout_ends_it() {
         .unwrap();
     assert_eq!(s.send(me).await.status, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn the_start_page_says_where_things_are() {
+    let s = TestServer::new().await;
+    let r = s.call(Method::GET, "/", None, None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.text.contains("/openapi.json") && r.text.contains("t.js"));
+}
