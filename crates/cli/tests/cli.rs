@@ -3,26 +3,14 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
+use common::{free_port, skvoz};
+
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn skvoz() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_skvoz"));
-    c.env_remove("SKVOZ_DATA")
-        .env_remove("SKVOZ_LISTEN")
-        .env("RUST_LOG", "warn");
-    c
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;

@@ -4,29 +4,17 @@
 #![cfg(unix)]
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
+use common::{free_port, skvoz};
+
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-fn skvoz() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_skvoz"));
-    c.env_remove("SKVOZ_DATA")
-        .env_remove("SKVOZ_LISTEN")
-        .env("RUST_LOG", "warn");
-    c
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// One keep-alive HTTP/1.1 POST; returns the status.
 fn post(stream: &mut BufReader<TcpStream>, body: &str) -> std::io::Result<u16> {

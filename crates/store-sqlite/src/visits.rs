@@ -203,6 +203,29 @@ fn write_one(c: &Connection, w: &IngestWrite) -> rusqlite::Result<()> {
     Ok(())
 }
 
+impl SqliteStore {
+    /// The project's visit whose `column` (`id` or `code`) equals `value`.
+    async fn visit_where(
+        &self,
+        scope: Scope,
+        column: &'static str,
+        value: i64,
+    ) -> StoreResult<Option<Visit>> {
+        self.read(move |c| {
+            c.query_row(
+                &format!(
+                    "SELECT {VISIT_COLUMNS} FROM visits WHERE project_id = ?1 AND {column} = ?2"
+                ),
+                params![scope.project().0, value],
+                visit_from_row,
+            )
+            .optional()
+            .map_err(backend_err)
+        })
+        .await
+    }
+}
+
 fn write_all(c: &mut Connection, batch: &[IngestWrite]) -> StoreResult<()> {
     let tx = c.transaction().map_err(backend_err)?;
     for w in batch {
@@ -298,29 +321,11 @@ impl VisitStore for SqliteStore {
     }
 
     async fn visit_by_code(&self, scope: Scope, code: i64) -> StoreResult<Option<Visit>> {
-        self.read(move |c| {
-            c.query_row(
-                &format!("SELECT {VISIT_COLUMNS} FROM visits WHERE project_id = ?1 AND code = ?2"),
-                params![scope.project().0, code],
-                visit_from_row,
-            )
-            .optional()
-            .map_err(backend_err)
-        })
-        .await
+        self.visit_where(scope, "code", code).await
     }
 
     async fn visit(&self, scope: Scope, id: i64) -> StoreResult<Option<Visit>> {
-        self.read(move |c| {
-            c.query_row(
-                &format!("SELECT {VISIT_COLUMNS} FROM visits WHERE project_id = ?1 AND id = ?2"),
-                params![scope.project().0, id],
-                visit_from_row,
-            )
-            .optional()
-            .map_err(backend_err)
-        })
-        .await
+        self.visit_where(scope, "id", id).await
     }
 
     async fn visits_between(
