@@ -3,6 +3,7 @@
 //! Everything here takes values and returns values, so it can be tested
 //! exhaustively and reused by every store backend and service.
 
+pub mod attribution;
 pub mod contact;
 pub mod crm;
 pub mod ids;
