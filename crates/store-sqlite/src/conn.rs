@@ -57,6 +57,18 @@ pub(crate) fn backend_err(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
+/// Runs a query and collects its rows.
+pub(crate) fn query_vec<T, P: rusqlite::Params>(
+    c: &Connection,
+    sql: &str,
+    params: P,
+    map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> StoreResult<Vec<T>> {
+    let mut stmt = c.prepare_cached(sql).map_err(backend_err)?;
+    let rows = stmt.query_map(params, map).map_err(backend_err)?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(backend_err)
+}
+
 /// Maps a unique-constraint violation to [`StoreError::Duplicate`].
 pub(crate) fn map_unique(e: rusqlite::Error, what: &str) -> StoreError {
     match &e {

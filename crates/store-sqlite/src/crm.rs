@@ -1,7 +1,7 @@
 //! Contacts, leads and deals in SQLite. The atomic operations run in one
 //! write transaction each.
 
-use crate::conn::{backend_err, SqliteStore};
+use crate::conn::{backend_err, query_vec, SqliteStore};
 use crate::projects::ms_to_time;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
@@ -557,44 +557,26 @@ impl CrmStore for SqliteStore {
 
     async fn leads_of_contact(&self, scope: Scope, contact_id: i64) -> StoreResult<Vec<Lead>> {
         self.read(move |c| {
-            let mut stmt = c
-                .prepare(&format!(
+            query_vec(c, &format!(
                     "SELECT {LEAD_COLUMNS} FROM leads WHERE project_id = ?1 AND contact_id = ?2 ORDER BY created_at, id"
-                ))
-                .map_err(backend_err)?;
-            let rows = stmt
-                .query_map(params![scope.project().0, contact_id], lead_from_row)
-                .map_err(backend_err)?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(backend_err)
+                ), params![scope.project().0, contact_id], lead_from_row)
         })
         .await
     }
 
     async fn deals_of_contact(&self, scope: Scope, contact_id: i64) -> StoreResult<Vec<Deal>> {
         self.read(move |c| {
-            let mut stmt = c
-                .prepare(&format!(
+            query_vec(c, &format!(
                     "SELECT {DEAL_COLUMNS} FROM deals WHERE project_id = ?1 AND contact_id = ?2 ORDER BY created_at, id"
-                ))
-                .map_err(backend_err)?;
-            let rows = stmt
-                .query_map(params![scope.project().0, contact_id], deal_from_row)
-                .map_err(backend_err)?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(backend_err)
+                ), params![scope.project().0, contact_id], deal_from_row)
         })
         .await
     }
 
     async fn deal_history(&self, scope: Scope, deal_id: i64) -> StoreResult<Vec<StageChange>> {
         self.read(move |c| {
-            let mut stmt = c
-                .prepare(
-                    "SELECT h.stage, h.status, h.at FROM deal_stage_history h JOIN deals d ON d.id = h.deal_id
-                     WHERE d.project_id = ?1 AND h.deal_id = ?2 ORDER BY h.at, h.id",
-                )
-                .map_err(backend_err)?;
-            let rows = stmt
-                .query_map(params![scope.project().0, deal_id], |r| {
+            query_vec(c, "SELECT h.stage, h.status, h.at FROM deal_stage_history h JOIN deals d ON d.id = h.deal_id
+                     WHERE d.project_id = ?1 AND h.deal_id = ?2 ORDER BY h.at, h.id", params![scope.project().0, deal_id], |r| {
                     let status: String = r.get(1)?;
                     Ok(StageChange {
                         stage: r.get(0)?,
@@ -602,8 +584,6 @@ impl CrmStore for SqliteStore {
                         at: ms_to_time(r.get(2)?),
                     })
                 })
-                .map_err(backend_err)?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(backend_err)
         })
         .await
     }
@@ -622,20 +602,12 @@ impl CrmStore for SqliteStore {
                 .map(|col| format!("d.{col}"))
                 .collect::<Vec<_>>()
                 .join(", ");
-            let mut stmt = c
-                .prepare(&format!(
+            query_vec(c, &format!(
                     "SELECT {cols}, min(h.at) FROM deal_stage_history h JOIN deals d ON d.id = h.deal_id
                      WHERE d.project_id = ?1 AND h.stage = ?2 COLLATE NOCASE
                      GROUP BY d.id HAVING min(h.at) >= ?3 AND min(h.at) < ?4 ORDER BY min(h.at), d.id"
-                ))
-                .map_err(backend_err)?;
-            let rows = stmt
-                .query_map(
-                    params![scope.project().0, stage, from.timestamp_millis(), to.timestamp_millis()],
-                    |r| Ok((deal_from_row(r)?, ms_to_time(r.get(13)?))),
-                )
-                .map_err(backend_err)?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(backend_err)
+                ), params![scope.project().0, stage, from.timestamp_millis(), to.timestamp_millis()],
+                    |r| Ok((deal_from_row(r)?, ms_to_time(r.get(13)?))),)
         })
         .await
     }
@@ -647,19 +619,11 @@ impl CrmStore for SqliteStore {
         to: DateTime<Utc>,
     ) -> StoreResult<Vec<Lead>> {
         self.read(move |c| {
-            let mut stmt = c
-                .prepare(&format!(
+            query_vec(c, &format!(
                     "SELECT {LEAD_COLUMNS} FROM leads WHERE project_id = ?1 AND created_at >= ?2 AND created_at < ?3
                      ORDER BY created_at, id"
-                ))
-                .map_err(backend_err)?;
-            let rows = stmt
-                .query_map(
-                    params![scope.project().0, from.timestamp_millis(), to.timestamp_millis()],
-                    lead_from_row,
-                )
-                .map_err(backend_err)?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(backend_err)
+                ), params![scope.project().0, from.timestamp_millis(), to.timestamp_millis()],
+                    lead_from_row,)
         })
         .await
     }
@@ -708,14 +672,8 @@ impl CrmStore for SqliteStore {
 
     async fn pull_runs(&self, scope: Scope, limit: usize) -> StoreResult<Vec<PullRun>> {
         self.read(move |c| {
-            let mut stmt = c
-                .prepare(
-                    "SELECT source, day, attempted_at, ok, transactions, error FROM pull_runs WHERE project_id = ?1
-                     ORDER BY attempted_at DESC LIMIT ?2",
-                )
-                .map_err(backend_err)?;
-            let rows = stmt
-                .query_map(params![scope.project().0, i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+            query_vec(c, "SELECT source, day, attempted_at, ok, transactions, error FROM pull_runs WHERE project_id = ?1
+                     ORDER BY attempted_at DESC LIMIT ?2", params![scope.project().0, i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
                     Ok(PullRun {
                         source: r.get(0)?,
                         day: r.get(1)?,
@@ -725,8 +683,6 @@ impl CrmStore for SqliteStore {
                         error: r.get(5)?,
                     })
                 })
-                .map_err(backend_err)?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(backend_err)
         })
         .await
     }

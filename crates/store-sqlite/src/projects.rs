@@ -1,6 +1,6 @@
 //! Projects in SQLite.
 
-use crate::conn::{backend_err, map_unique, SqliteStore};
+use crate::conn::{backend_err, map_unique, query_vec, SqliteStore};
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{params, OptionalExtension, Row};
 use skvoz_domain::{Project, ProjectId, ProjectName};
@@ -96,11 +96,12 @@ impl ProjectStore for SqliteStore {
 
     async fn list_projects(&self) -> StoreResult<Vec<Project>> {
         self.read(|c| {
-            let mut stmt = c
-                .prepare(&format!("SELECT {COLUMNS} FROM projects ORDER BY id"))
-                .map_err(backend_err)?;
-            let rows = stmt.query_map([], project_from_row).map_err(backend_err)?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(backend_err)
+            query_vec(
+                c,
+                &format!("SELECT {COLUMNS} FROM projects ORDER BY id"),
+                [],
+                project_from_row,
+            )
         })
         .await
     }

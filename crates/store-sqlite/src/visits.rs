@@ -1,6 +1,6 @@
 //! Visits, hits and identity links in SQLite, written in atomic batches.
 
-use crate::conn::{backend_err, SqliteStore};
+use crate::conn::{backend_err, query_vec, SqliteStore};
 use crate::projects::ms_to_time;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -336,39 +336,29 @@ impl VisitStore for SqliteStore {
         limit: usize,
     ) -> StoreResult<Vec<Visit>> {
         self.read(move |c| {
-            let mut stmt = c
-                .prepare(&format!(
+            query_vec(c, &format!(
                     "SELECT {VISIT_COLUMNS} FROM visits WHERE project_id = ?1 AND started_at >= ?2 AND started_at < ?3
                      ORDER BY started_at, id LIMIT ?4"
-                ))
-                .map_err(backend_err)?;
-            let rows = stmt
-                .query_map(
-                    params![
+                ), params![
                         scope.project().0,
                         from.timestamp_millis(),
                         to.timestamp_millis(),
                         i64::try_from(limit).unwrap_or(i64::MAX)
                     ],
-                    visit_from_row,
-                )
-                .map_err(backend_err)?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(backend_err)
+                    visit_from_row,)
         })
         .await
     }
 
     async fn hits_of_visit(&self, scope: Scope, visit_id: i64) -> StoreResult<Vec<Hit>> {
         self.read(move |c| {
-            let mut stmt = c
-                .prepare(
-                    "SELECT h.visit_id, h.at, h.url, h.title, h.event, h.props FROM hits h
+            query_vec(
+                c,
+                "SELECT h.visit_id, h.at, h.url, h.title, h.event, h.props FROM hits h
                      JOIN visits v ON v.id = h.visit_id
                      WHERE v.project_id = ?1 AND h.visit_id = ?2 ORDER BY h.at, h.id",
-                )
-                .map_err(backend_err)?;
-            let rows = stmt
-                .query_map(params![scope.project().0, visit_id], |r| {
+                params![scope.project().0, visit_id],
+                |r| {
                     Ok(Hit {
                         visit_id: r.get(0)?,
                         at: ms_to_time(r.get(1)?),
@@ -377,9 +367,8 @@ impl VisitStore for SqliteStore {
                         event: r.get(4)?,
                         props: r.get(5)?,
                     })
-                })
-                .map_err(backend_err)?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(backend_err)
+                },
+            )
         })
         .await
     }
@@ -399,11 +388,7 @@ impl VisitStore for SqliteStore {
     async fn visitor_links(&self, scope: Scope, vid: &str) -> StoreResult<Vec<VisitorLink>> {
         let vid = vid.to_owned();
         self.read(move |c| {
-            let mut stmt = c
-                .prepare("SELECT kind, value FROM visitor_links WHERE project_id = ?1 AND vid = ?2 ORDER BY kind, value")
-                .map_err(backend_err)?;
-            let rows = stmt
-                .query_map(params![scope.project().0, vid], |r| {
+            query_vec(c, "SELECT kind, value FROM visitor_links WHERE project_id = ?1 AND vid = ?2 ORDER BY kind, value", params![scope.project().0, vid], |r| {
                     let kind: String = r.get(0)?;
                     Ok(VisitorLink {
                         vid: vid.clone(),
@@ -411,8 +396,6 @@ impl VisitStore for SqliteStore {
                         value: r.get(1)?,
                     })
                 })
-                .map_err(backend_err)?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(backend_err)
         })
         .await
     }
@@ -425,13 +408,7 @@ impl VisitStore for SqliteStore {
     ) -> StoreResult<Vec<String>> {
         let (kind, value) = (kind.to_owned(), value.to_owned());
         self.read(move |c| {
-            let mut stmt = c
-                .prepare("SELECT vid FROM visitor_links WHERE project_id = ?1 AND kind = ?2 AND value = ?3 ORDER BY first_seen")
-                .map_err(backend_err)?;
-            let rows = stmt
-                .query_map(params![scope.project().0, kind, value], |r| r.get(0))
-                .map_err(backend_err)?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(backend_err)
+            query_vec(c, "SELECT vid FROM visitor_links WHERE project_id = ?1 AND kind = ?2 AND value = ?3 ORDER BY first_seen", params![scope.project().0, kind, value], |r| r.get(0))
         })
         .await
     }
