@@ -87,14 +87,6 @@ impl ProjectService {
             .await?)
     }
 
-    /// The project a public tracker key belongs to, if any.
-    pub async fn by_public_key(&self, public_key: &str) -> Result<Option<Project>, AppError> {
-        if public_key.len() > 200 {
-            return Ok(None);
-        }
-        Ok(self.store.project_by_public_key(public_key).await?)
-    }
-
     /// A project by name.
     pub async fn by_name(&self, name: &str) -> Result<Option<Project>, AppError> {
         Ok(self.store.project_by_name(name).await?)

@@ -139,11 +139,6 @@ impl TrackingService {
         self.inner.writer.shutdown().await;
     }
 
-    /// Sessions held in memory.
-    pub fn active_sessions(&self) -> usize {
-        self.inner.sessions.len()
-    }
-
     /// A hit from the site script (`POST /collect`), keyed by the public key.
     pub async fn collect(&self, public_key: &str, input: HitInput) -> Result<HitOutcome, AppError> {
         let ctx = self
