@@ -74,6 +74,75 @@ impl Model {
     }
 }
 
+/// The attribution models of API.md by name, Markov included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ModelKind {
+    /// `first_click`.
+    FirstClick,
+    /// `last_click`.
+    LastClick,
+    /// `last_non_direct` (the default).
+    LastNonDirect,
+    /// `last_paid`.
+    LastPaid,
+    /// `linear`.
+    Linear,
+    /// `time_decay`.
+    TimeDecay,
+    /// `position_based`.
+    PositionBased,
+    /// `markov` (data-driven: removal effects over the period's journeys).
+    Markov,
+}
+
+impl ModelKind {
+    /// Every model, in the order API.md lists them.
+    pub const ALL: [ModelKind; 8] = [
+        ModelKind::FirstClick,
+        ModelKind::LastClick,
+        ModelKind::LastNonDirect,
+        ModelKind::LastPaid,
+        ModelKind::Linear,
+        ModelKind::TimeDecay,
+        ModelKind::PositionBased,
+        ModelKind::Markov,
+    ];
+
+    /// The API.md name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelKind::FirstClick => "first_click",
+            ModelKind::LastClick => "last_click",
+            ModelKind::LastNonDirect => "last_non_direct",
+            ModelKind::LastPaid => "last_paid",
+            ModelKind::Linear => "linear",
+            ModelKind::TimeDecay => "time_decay",
+            ModelKind::PositionBased => "position_based",
+            ModelKind::Markov => "markov",
+        }
+    }
+
+    /// The model with this API.md name.
+    pub fn parse(name: &str) -> Option<ModelKind> {
+        ModelKind::ALL.into_iter().find(|m| m.as_str() == name)
+    }
+
+    /// The rule-based model with its parameters (`None` for Markov, which
+    /// needs the period's journeys).
+    pub fn rule(self, half_life_days: f64, first: f64, last: f64) -> Option<Model> {
+        Some(match self {
+            ModelKind::FirstClick => Model::FirstClick,
+            ModelKind::LastClick => Model::LastClick,
+            ModelKind::LastNonDirect => Model::LastNonDirect,
+            ModelKind::LastPaid => Model::LastPaid,
+            ModelKind::Linear => Model::Linear,
+            ModelKind::TimeDecay => Model::TimeDecay { half_life_days },
+            ModelKind::PositionBased => Model::PositionBased { first, last },
+            ModelKind::Markov => return None,
+        })
+    }
+}
+
 fn one_hot(n: usize, i: usize) -> Vec<f64> {
     let mut w = vec![0.0; n];
     w[i] = 1.0;
@@ -138,11 +207,8 @@ pub fn weights<C>(model: Model, touches: &[Touch<C>], conversion_at: DateTime<Ut
     }
 }
 
-/// First-order Markov removal effects, computed exactly: the probability
-/// of reaching conversion from the start is solved from the absorbing
-/// chain's linear system (not simulated), once with every channel and once
-/// with each channel removed (its transitions lead nowhere). The effect of
-/// a channel is `1 - P(conversion without it) / P(conversion)`.
+/// First-order Markov removal effects, computed exactly: see
+/// [`MarkovChain::removal_effects`].
 ///
 /// `journeys` are the channel sequences of all journeys of the period,
 /// converting (`true`) or not. Channels with no effect, and every channel
@@ -150,112 +216,200 @@ pub fn weights<C>(model: Model, touches: &[Touch<C>], conversion_at: DateTime<Ut
 pub fn markov_removal_effects<C: Clone + Eq + Hash>(
     journeys: &[(Vec<C>, bool)],
 ) -> HashMap<C, f64> {
-    let mut index: HashMap<C, usize> = HashMap::new();
-    for (path, _) in journeys {
-        for c in path {
-            let next = index.len();
-            index.entry(c.clone()).or_insert(next);
-        }
-    }
-    let n = index.len();
-    // Transition counts: from start (row n) and from each channel to each
-    // channel, plus to conversion and to null.
-    let mut to_channel = vec![vec![0.0f64; n]; n + 1];
-    let mut to_conversion = vec![0.0f64; n + 1];
-    let mut totals = vec![0.0f64; n + 1];
+    let mut index: HashMap<C, u32> = HashMap::new();
+    let mut names: Vec<C> = Vec::new();
+    let mut chain = MarkovChain::default();
+    let mut path_ids = Vec::new();
     for (path, converted) in journeys {
-        if path.is_empty() {
-            continue;
-        }
-        let mut from = n;
+        path_ids.clear();
         for c in path {
-            let to = index[c];
-            to_channel[from][to] += 1.0;
-            totals[from] += 1.0;
-            from = to;
+            let id = *index.entry(c.clone()).or_insert_with(|| {
+                names.push(c.clone());
+                (names.len() - 1) as u32
+            });
+            path_ids.push(id);
         }
-        totals[from] += 1.0;
-        if *converted {
-            to_conversion[from] += 1.0;
-        }
+        chain.add_path(&path_ids, *converted);
     }
-    let base = conversion_probability(&to_channel, &to_conversion, &totals, None);
-    let mut effects = HashMap::new();
-    for (c, &i) in &index {
-        let effect = if base > 0.0 {
-            let without = conversion_probability(&to_channel, &to_conversion, &totals, Some(i));
-            (1.0 - without / base).clamp(0.0, 1.0)
-        } else {
-            0.0
-        };
-        effects.insert(c.clone(), effect);
-    }
-    effects
+    let effects = chain.removal_effects();
+    names
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| (c, effects.get(i).copied().unwrap_or(0.0)))
+        .collect()
 }
 
-/// P(conversion | start), with channel `removed` (if any) absorbing into
-/// null. Solves `(I - Q) p = r` by Gaussian elimination with partial
-/// pivoting.
-#[allow(clippy::needless_range_loop)] // row/column indices read clearer here than iterator chains
-fn conversion_probability(
-    to_channel: &[Vec<f64>],
-    to_conversion: &[f64],
-    totals: &[f64],
-    removed: Option<usize>,
-) -> f64 {
-    let n = to_conversion.len() - 1;
-    let prob = |from: usize, to: usize| {
-        if totals[from] > 0.0 {
-            to_channel[from][to] / totals[from]
-        } else {
-            0.0
+/// A first-order Markov chain over channel states `0..n`, with a start
+/// state and two absorbing states (conversion, null), built from journeys
+/// one path at a time (no path is kept: memory is the transition counts).
+#[derive(Debug, Clone, Default)]
+pub struct MarkovChain {
+    /// Transitions from the start state, per channel.
+    from_start: Vec<f64>,
+    /// Transition counts between channels, per source state.
+    transitions: Vec<HashMap<u32, f64>>,
+    /// Transitions into conversion, per channel.
+    to_conversion: Vec<f64>,
+    /// All transitions out of each channel (to channels, conversion, null).
+    totals: Vec<f64>,
+}
+
+impl MarkovChain {
+    /// Most states [`MarkovChain::removal_effects`] solves (the dense
+    /// solve is cubic in the number of states).
+    pub const MAX_STATES: usize = 2_000;
+
+    fn grow(&mut self, state: u32) {
+        let need = state as usize + 1;
+        if self.totals.len() < need {
+            self.from_start.resize(need, 0.0);
+            self.transitions.resize_with(need, HashMap::new);
+            self.to_conversion.resize(need, 0.0);
+            self.totals.resize(need, 0.0);
         }
-    };
-    // Build A = I - Q and b = r over channel states.
-    let mut a = vec![vec![0.0f64; n + 1]; n];
-    for i in 0..n {
-        a[i][i] = 1.0;
-        if Some(i) == removed {
-            continue; // p_i = 0
-        }
-        for j in 0..n {
-            if Some(j) != removed {
-                a[i][j] -= prob(i, j);
-            }
-        }
-        a[i][n] = if totals[i] > 0.0 {
-            to_conversion[i] / totals[i]
-        } else {
-            0.0
-        };
     }
-    for col in 0..n {
-        let pivot = (col..n)
-            .max_by(|&x, &y| a[x][col].abs().total_cmp(&a[y][col].abs()))
-            .unwrap_or(col);
-        a.swap(col, pivot);
-        let p = a[col][col];
-        if p.abs() < 1e-12 {
-            continue;
+
+    /// Adds one journey: its states in time order and whether it converted.
+    pub fn add_path(&mut self, path: &[u32], converted: bool) {
+        let (Some(&first), Some(&last)) = (path.first(), path.last()) else {
+            return;
+        };
+        for &s in path {
+            self.grow(s);
         }
-        for k in col..=n {
-            a[col][k] /= p;
+        self.from_start[first as usize] += 1.0;
+        for pair in path.windows(2) {
+            *self.transitions[pair[0] as usize]
+                .entry(pair[1])
+                .or_default() += 1.0;
+            self.totals[pair[0] as usize] += 1.0;
         }
-        for row in 0..n {
-            if row != col {
-                let f = a[row][col];
-                if f != 0.0 {
-                    for k in col..=n {
-                        a[row][k] -= f * a[col][k];
-                    }
+        self.totals[last as usize] += 1.0;
+        if converted {
+            self.to_conversion[last as usize] += 1.0;
+        }
+    }
+
+    /// Number of channel states seen.
+    pub fn states(&self) -> usize {
+        self.totals.len()
+    }
+
+    /// The removal effect of every state, computed exactly from the
+    /// absorbing chain — no simulation. With `N = (I - Q)⁻¹` (the
+    /// fundamental matrix), `p = N r` the conversion probability from each
+    /// state and `π` the start distribution, removing state `i` (its
+    /// incoming transitions lead to null) loses exactly the conversions
+    /// that pass through `i`: `P(hit i) · p_i`, where
+    /// `P(hit i) = (πᵀN)_i / N_ii`. So the effect is
+    /// `P(hit i) · p_i / P(conversion)`, all from one inversion instead of
+    /// one solve per removed state. Every effect is 0 when nothing converts.
+    pub fn removal_effects(&self) -> Vec<f64> {
+        let n = self.states();
+        let start_total: f64 = self.from_start.iter().sum();
+        if n == 0 || start_total <= 0.0 || self.to_conversion.iter().all(|&c| c == 0.0) {
+            return vec![0.0; n];
+        }
+        // A = I - Q, dense.
+        let mut a = vec![0.0f64; n * n];
+        for i in 0..n {
+            a[i * n + i] = 1.0;
+            if self.totals[i] > 0.0 {
+                for (&j, &count) in &self.transitions[i] {
+                    a[i * n + j as usize] -= count / self.totals[i];
                 }
             }
         }
+        let Some(inv) = invert(a, n) else {
+            return vec![0.0; n];
+        };
+        let r: Vec<f64> = (0..n)
+            .map(|i| {
+                if self.totals[i] > 0.0 {
+                    self.to_conversion[i] / self.totals[i]
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let pi: Vec<f64> = self.from_start.iter().map(|c| c / start_total).collect();
+        // p = N r; visits = πᵀ N.
+        let p: Vec<f64> = (0..n)
+            .map(|i| (0..n).map(|j| inv[i * n + j] * r[j]).sum())
+            .collect();
+        let mut visits = vec![0.0f64; n];
+        for (k, &pk) in pi.iter().enumerate() {
+            if pk != 0.0 {
+                for (j, v) in visits.iter_mut().enumerate() {
+                    *v += pk * inv[k * n + j];
+                }
+            }
+        }
+        let base: f64 = pi.iter().zip(&p).map(|(a, b)| a * b).sum();
+        if base <= 0.0 || !base.is_finite() {
+            return vec![0.0; n];
+        }
+        (0..n)
+            .map(|i| {
+                let diag = inv[i * n + i];
+                if diag <= 0.0 {
+                    return 0.0;
+                }
+                let hit = (visits[i] / diag).clamp(0.0, 1.0);
+                let e = hit * p[i] / base;
+                if e.is_finite() {
+                    e.clamp(0.0, 1.0)
+                } else {
+                    0.0
+                }
+            })
+            .collect()
     }
-    (0..n)
-        .filter(|&j| Some(j) != removed)
-        .map(|j| prob(n, j) * a[j][n])
-        .sum()
+}
+
+/// Inverts a dense `n × n` matrix (row-major) by Gauss–Jordan elimination
+/// with partial pivoting; `None` when it is singular.
+fn invert(mut a: Vec<f64>, n: usize) -> Option<Vec<f64>> {
+    let mut inv = vec![0.0f64; n * n];
+    for i in 0..n {
+        inv[i * n + i] = 1.0;
+    }
+    for col in 0..n {
+        let pivot =
+            (col..n).max_by(|&x, &y| a[x * n + col].abs().total_cmp(&a[y * n + col].abs()))?;
+        if a[pivot * n + col].abs() < 1e-12 {
+            return None;
+        }
+        if pivot != col {
+            for k in 0..n {
+                a.swap(pivot * n + k, col * n + k);
+                inv.swap(pivot * n + k, col * n + k);
+            }
+        }
+        let p = a[col * n + col];
+        for k in 0..n {
+            a[col * n + k] /= p;
+            inv[col * n + k] /= p;
+        }
+        let (pivot_a, pivot_inv): (Vec<f64>, Vec<f64>) = (
+            a[col * n..col * n + n].to_vec(),
+            inv[col * n..col * n + n].to_vec(),
+        );
+        for row in 0..n {
+            if row == col {
+                continue;
+            }
+            let f = a[row * n + col];
+            if f == 0.0 {
+                continue;
+            }
+            for k in 0..n {
+                a[row * n + k] -= f * pivot_a[k];
+                inv[row * n + k] -= f * pivot_inv[k];
+            }
+        }
+    }
+    Some(inv)
 }
 
 /// A converting journey's weights under the Markov model: each channel of
@@ -392,6 +546,83 @@ mod tests {
         assert!((fx["A"] - 1.0).abs() < 1e-9);
     }
 
+    /// The textbook way, kept as an oracle: P(conversion) re-solved with
+    /// each state removed (its incoming transitions sent to null).
+    fn removal_by_resolving(journeys: &[(Vec<u8>, bool)]) -> HashMap<u8, f64> {
+        let mut states: Vec<u8> = journeys.iter().flat_map(|(p, _)| p.clone()).collect();
+        states.sort_unstable();
+        states.dedup();
+        let n = states.len();
+        let idx = |c: u8| states.iter().position(|&s| s == c).expect("state");
+        let mut q = vec![vec![0.0; n]; n];
+        let mut r = vec![0.0; n];
+        let mut tot = vec![0.0; n];
+        let mut start = vec![0.0; n];
+        for (path, conv) in journeys {
+            if path.is_empty() {
+                continue;
+            }
+            start[idx(path[0])] += 1.0;
+            for w in path.windows(2) {
+                q[idx(w[0])][idx(w[1])] += 1.0;
+                tot[idx(w[0])] += 1.0;
+            }
+            let last = idx(*path.last().expect("last"));
+            tot[last] += 1.0;
+            if *conv {
+                r[last] += 1.0;
+            }
+        }
+        let st: f64 = start.iter().sum();
+        let solve = |removed: Option<usize>| -> f64 {
+            let mut a = vec![0.0; n * n];
+            for i in 0..n {
+                a[i * n + i] = 1.0;
+                if Some(i) == removed || tot[i] == 0.0 {
+                    continue;
+                }
+                for j in 0..n {
+                    if Some(j) != removed {
+                        a[i * n + j] -= q[i][j] / tot[i];
+                    }
+                }
+            }
+            let inv = invert(a, n).expect("invertible");
+            (0..n)
+                .filter(|&k| Some(k) != removed)
+                .map(|k| {
+                    let pk: f64 = (0..n)
+                        .filter(|&j| Some(j) != removed && tot[j] > 0.0)
+                        .map(|j| inv[k * n + j] * r[j] / tot[j])
+                        .sum();
+                    start[k] / st * pk
+                })
+                .sum()
+        };
+        let base = solve(None);
+        states
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| {
+                let e = if base > 0.0 {
+                    (1.0 - solve(Some(i)) / base).clamp(0.0, 1.0)
+                } else {
+                    0.0
+                };
+                (c, e)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn model_names_round_trip() {
+        for m in ModelKind::ALL {
+            assert_eq!(ModelKind::parse(m.as_str()), Some(m));
+            assert_eq!(m.rule(7.0, 0.4, 0.4).is_none(), m == ModelKind::Markov);
+        }
+        assert_eq!(ModelKind::parse("last"), None);
+    }
+
     fn arb_journey() -> impl Strategy<Value = Vec<Touch<u8>>> {
         prop::collection::vec((0i64..60, 0u8..6, any::<bool>(), any::<bool>()), 1..12).prop_map(
             |mut v| {
@@ -416,6 +647,15 @@ mod tests {
                 prop_assert_eq!(w.len(), j.len());
                 prop_assert!(w.iter().all(|x| *x >= 0.0 && x.is_finite()), "{} {:?}", name, w);
                 prop_assert!((w.iter().sum::<f64>() - 1.0).abs() < 1e-9, "{} {:?}", name, w);
+            }
+        }
+
+        #[test]
+        fn markov_effects_match_re_solving_per_removed_state(journeys in prop::collection::vec((prop::collection::vec(0u8..6, 1..7), any::<bool>()), 1..30)) {
+            let fast = markov_removal_effects(&journeys);
+            let oracle = removal_by_resolving(&journeys);
+            for (c, e) in &oracle {
+                prop_assert!((fast[c] - e).abs() < 1e-9, "{} {} {}", c, fast[c], e);
             }
         }
 

@@ -5,8 +5,10 @@
 
 pub mod attribution;
 pub mod contact;
+pub mod cost;
 pub mod crm;
 pub mod ids;
+pub mod metrics;
 pub mod money;
 pub mod project;
 pub mod settings;

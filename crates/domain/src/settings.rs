@@ -28,6 +28,78 @@ pub struct ProjectSettings {
     pub leads: LeadSettings,
     /// CRM connectors and the Alytics format.
     pub crm: CrmSettings,
+    /// Attribution: default model, lookback window, model parameters.
+    pub attribution: AttributionSettings,
+}
+
+/// How conversions are attributed to the touches of their journeys.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AttributionSettings {
+    /// The model reports use when a request names none (API.md names).
+    pub default_model: String,
+    /// Visits older than this many days before a conversion are not part
+    /// of its journey.
+    pub lookback_days: u32,
+    /// `time_decay`: credit halves every this many days before the
+    /// conversion.
+    pub time_decay_half_life_days: f64,
+    /// `position_based`: the first touch's share.
+    pub position_first: f64,
+    /// `position_based`: the last touch's share (the middle touches share
+    /// the rest).
+    pub position_last: f64,
+}
+
+impl Default for AttributionSettings {
+    fn default() -> Self {
+        AttributionSettings {
+            default_model: "last_non_direct".to_owned(),
+            lookback_days: 90,
+            time_decay_half_life_days: 7.0,
+            position_first: 0.4,
+            position_last: 0.4,
+        }
+    }
+}
+
+impl AttributionSettings {
+    /// Checks the section; errors name the field path.
+    pub fn validate(&self) -> Result<(), FieldError> {
+        if crate::attribution::ModelKind::parse(&self.default_model).is_none() {
+            return Err(FieldError::new(
+                "attribution.default_model",
+                "unknown model: use first_click, last_click, last_non_direct, last_paid, linear, time_decay, position_based or markov",
+            ));
+        }
+        if !(1..=730).contains(&self.lookback_days) {
+            return Err(FieldError::new(
+                "attribution.lookback_days",
+                "must be between 1 and 730",
+            ));
+        }
+        if !(self.time_decay_half_life_days > 0.0 && self.time_decay_half_life_days <= 365.0) {
+            return Err(FieldError::new(
+                "attribution.time_decay_half_life_days",
+                "must be more than 0 and at most 365",
+            ));
+        }
+        for (field, v) in [
+            ("attribution.position_first", self.position_first),
+            ("attribution.position_last", self.position_last),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(FieldError::new(field, "must be between 0 and 1"));
+            }
+        }
+        if self.position_first + self.position_last > 1.0 + 1e-9 {
+            return Err(FieldError::new(
+                "attribution.position_last",
+                "position_first + position_last must not exceed 1",
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// How leads open deals.
@@ -382,6 +454,7 @@ impl ProjectSettings {
                 "must be between 1 and 1440",
             ));
         }
+        self.attribution.validate()?;
         if self.channels.fallback.trim().is_empty() {
             return Err(FieldError::new("channels.fallback", "must not be empty"));
         }
