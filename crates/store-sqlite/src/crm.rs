@@ -447,6 +447,11 @@ impl CrmStore for SqliteStore {
             Ok(out)
         })
         .await
+        .inspect(|out| {
+            if !out.replayed {
+                self.bump_revision(scope.project().0);
+            }
+        })
     }
 
     async fn upsert_deal(&self, scope: Scope, deal: DealWrite) -> StoreResult<DealRecorded> {
@@ -457,6 +462,11 @@ impl CrmStore for SqliteStore {
             Ok(out)
         })
         .await
+        .inspect(|out| {
+            if out.changed || out.created {
+                self.bump_revision(scope.project().0);
+            }
+        })
     }
 
     async fn deal(&self, scope: Scope, id: i64) -> StoreResult<Option<Deal>> {

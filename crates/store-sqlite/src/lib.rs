@@ -9,6 +9,7 @@ mod conn;
 mod crm;
 mod migrations;
 mod projects;
+mod reports;
 mod settings;
 mod users;
 mod visits;

@@ -32,6 +32,8 @@ macro_rules! conformance_suite {
             a_failed_batch_stores_nothing,
             leads_dedup_and_merge,
             deal_upserts_are_idempotent_and_scoped,
+            costs_replace_by_day_and_source_and_are_scoped,
+            report_facts_are_scoped,
         );
     };
     (@tests $factory:path; $($name:ident),* $(,)?) => {
@@ -589,4 +591,160 @@ pub async fn deal_upserts_are_idempotent_and_scoped<S: Store>(store: &S) {
         .await
         .expect("history")
         .is_empty());
+}
+
+fn cost_row(
+    day: &str,
+    source: &str,
+    campaign: &str,
+    kopecks: i64,
+) -> skvoz_domain::cost::DailyCost {
+    skvoz_domain::cost::DailyCost {
+        day: day.parse().expect("day"),
+        key: skvoz_domain::cost::CostKey::normalized(source, None, Some(campaign), None, None),
+        cost: Money(kopecks),
+        clicks: 3,
+        impressions: 100,
+    }
+}
+
+/// Re-importing a day of a source replaces it (never doubles), leaves other
+/// sources and days alone, and costs stay in their project.
+pub async fn costs_replace_by_day_and_source_and_are_scoped<S: Store>(store: &S) {
+    let a = Scope::new(
+        store
+            .create_project(new_project("ca"))
+            .await
+            .expect("create")
+            .id,
+    );
+    let b = Scope::new(
+        store
+            .create_project(new_project("cb"))
+            .await
+            .expect("create")
+            .id,
+    );
+    let day = |s: &str| s.parse::<chrono::NaiveDate>().expect("day");
+    let r0 = store.report_revision(a);
+    store
+        .replace_costs(
+            a,
+            vec![
+                cost_row("2026-11-01", "yandex", "brand", 10_000),
+                cost_row("2026-11-01", "yandex", "generic", 5_000),
+                cost_row("2026-11-01", "google", "pmax", 7_000),
+                cost_row("2026-11-02", "yandex", "brand", 11_000),
+            ],
+        )
+        .await
+        .expect("import");
+    assert!(
+        store.report_revision(a) > r0,
+        "a cost import moves the revision"
+    );
+    // The same day of yandex again, with one campaign only.
+    let again = store
+        .replace_costs(a, vec![cost_row("2026-11-01", "yandex", "brand", 12_000)])
+        .await
+        .expect("re-import");
+    assert_eq!(again.removed, 2);
+    assert_eq!(again.rows, 1);
+    let rows = store
+        .costs_between(a, day("2026-11-01"), day("2026-11-01"))
+        .await
+        .expect("read");
+    let total: i64 = rows.iter().map(|r| r.cost.0).sum();
+    assert_eq!(total, 12_000 + 7_000, "{rows:?}");
+    let all = store
+        .costs_between(a, day("2026-10-01"), day("2026-11-30"))
+        .await
+        .expect("read");
+    assert_eq!(
+        all.iter().map(|r| r.cost.0).sum::<i64>(),
+        12_000 + 7_000 + 11_000
+    );
+    assert!(store
+        .costs_between(b, day("2026-10-01"), day("2026-11-30"))
+        .await
+        .expect("read")
+        .is_empty());
+}
+
+/// The facts reports read: visits scanned from a watermark in id order,
+/// leads, deals and contacts' visits — each only of its project.
+pub async fn report_facts_are_scoped<S: Store>(store: &S) {
+    let a = Scope::new(
+        store
+            .create_project(new_project("ra"))
+            .await
+            .expect("create")
+            .id,
+    );
+    let b = Scope::new(
+        store
+            .create_project(new_project("rb"))
+            .await
+            .expect("create")
+            .id,
+    );
+    let base = store.max_visit_id().await.expect("max");
+    let now = Utc::now() - Duration::hours(1);
+    let va1 = visit(base + 1, 1, "vid-a", now);
+    let va2 = visit(base + 2, 2, "vid-a", now + Duration::minutes(40));
+    let vb = visit(base + 3, 1, "vid-b", now);
+    store
+        .write_batch(Arc::new(vec![
+            hit_write(a, &va1, true, 1, now),
+            hit_write(a, &va2, true, 1, va2.started_at),
+            hit_write(b, &vb, true, 1, now),
+        ]))
+        .await
+        .expect("write");
+    let mut seen = Vec::new();
+    let n = store
+        .scan_visits_blocking(a, 0, &mut |r| {
+            seen.push((
+                r.id,
+                r.vid.to_owned(),
+                r.channel.to_owned(),
+                r.source.to_owned(),
+            ))
+        })
+        .expect("scan");
+    assert_eq!(n, 2);
+    assert_eq!(seen[0].0, va1.id);
+    assert_eq!(seen[1].1, "vid-a");
+    assert_eq!(seen[1].2, "paid search");
+    assert_eq!(seen[1].3, "yandex");
+    let mut after = 0;
+    store
+        .scan_visits_blocking(a, va1.id, &mut |_| after += 1)
+        .expect("scan");
+    assert_eq!(after, 1, "the watermark skips what was read");
+    let mut l = lead(vec![Identity::new(IdentityKind::Vid, "vid-a")], None);
+    l.visit_id = Some(va2.id);
+    let rec = store.record_lead(a, l, policy()).await.expect("lead");
+    let leads = store.report_leads(a).await.expect("leads");
+    assert_eq!(leads.len(), 1);
+    assert_eq!(leads[0].visit_id, Some(va2.id));
+    assert_eq!(leads[0].contact_id, Some(rec.contact_id));
+    let deals = store.report_deals(a).await.expect("deals");
+    assert_eq!(deals.len(), 1);
+    assert_eq!(deals[0].lead_id, Some(rec.lead_id));
+    let mut cv = store
+        .report_contact_visits(a)
+        .await
+        .expect("contact visits");
+    cv.sort_unstable();
+    assert_eq!(cv, vec![(rec.contact_id, va1.id), (rec.contact_id, va2.id)]);
+    assert!(!store
+        .report_stage_history(a)
+        .await
+        .expect("history")
+        .is_empty());
+    assert!(store.report_leads(b).await.expect("leads").is_empty());
+    assert!(store.report_deals(b).await.expect("deals").is_empty());
+    assert!(store.report_contact_visits(b).await.expect("cv").is_empty());
+    assert!(store.report_stage_history(b).await.expect("h").is_empty());
 }

@@ -15,6 +15,7 @@ pub mod conformance;
 mod crm;
 mod error;
 mod projects;
+mod reports;
 mod settings;
 mod users;
 mod visits;
@@ -25,6 +26,7 @@ pub use crm::{
 };
 pub use error::StoreError;
 pub use projects::{NewProject, ProjectStore};
+pub use reports::{CostsReplaced, DealFact, LeadFact, ReportStore, StageFact, VisitRow};
 pub use settings::{SettingsStore, VersionedSettings};
 pub use users::{User, UserStore};
 pub use visits::{Hit, IngestWrite, Visit, VisitProgress, VisitStore, VisitorLink};
@@ -70,11 +72,17 @@ pub trait MaintenanceStore: Send + Sync {
 
 /// Everything a skvoz node needs from persistence.
 pub trait Store:
-    ProjectStore + SettingsStore + UserStore + VisitStore + CrmStore + MaintenanceStore
+    ProjectStore + SettingsStore + UserStore + VisitStore + CrmStore + ReportStore + MaintenanceStore
 {
 }
 
 impl<T> Store for T where
-    T: ProjectStore + SettingsStore + UserStore + VisitStore + CrmStore + MaintenanceStore
+    T: ProjectStore
+        + SettingsStore
+        + UserStore
+        + VisitStore
+        + CrmStore
+        + ReportStore
+        + MaintenanceStore
 {
 }

@@ -1,0 +1,144 @@
+//! What the reports read, and ad spend.
+//!
+//! Reports keep an in-memory index of a project's facts (see the app's
+//! `reports` module). The store feeds it: visits are scanned in id order
+//! from a watermark (so a warm index only reads what is new), the mutable
+//! CRM facts (leads, deals, stage history, contacts' visits) are read whole
+//! but only when [`ReportStore::report_revision`] says they changed.
+//! Costs are daily rows; importing a day of a source replaces that day.
+
+use crate::{Scope, StoreResult};
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use skvoz_domain::cost::DailyCost;
+use skvoz_domain::crm::{DealStatus, LeadKind};
+use skvoz_domain::Money;
+
+/// One visit as the reports see it, borrowed from the backend's row (the
+/// scan does not allocate per visit).
+#[derive(Debug, Clone, Copy)]
+pub struct VisitRow<'a> {
+    /// Id (scans come in ascending id order).
+    pub id: i64,
+    /// Visitor id.
+    pub vid: &'a str,
+    /// Start of the visit.
+    pub started_at_ms: i64,
+    /// Channel group.
+    pub channel: &'a str,
+    /// Source.
+    pub source: &'a str,
+    /// Medium.
+    pub medium: &'a str,
+    /// Campaign.
+    pub campaign: Option<&'a str>,
+    /// `utm_content`: the ad.
+    pub content: Option<&'a str>,
+    /// `utm_term`: the keyword.
+    pub term: Option<&'a str>,
+}
+
+/// A lead as the reports see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeadFact {
+    /// Id.
+    pub id: i64,
+    /// Form, call, chat, ticket, e-mail.
+    pub kind: LeadKind,
+    /// Contact (after merges).
+    pub contact_id: Option<i64>,
+    /// The visit it came from.
+    pub visit_id: Option<i64>,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A deal as the reports see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DealFact {
+    /// Id.
+    pub id: i64,
+    /// Contact.
+    pub contact_id: Option<i64>,
+    /// The lead that opened it.
+    pub lead_id: Option<i64>,
+    /// The visit named by its source (visit code / vid).
+    pub visit_id: Option<i64>,
+    /// Open, won, lost.
+    pub status: DealStatus,
+    /// Current stage.
+    pub stage: String,
+    /// Revenue.
+    pub revenue: Money,
+    /// Profit, when known.
+    pub profit: Option<Money>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Closed (dates a sale).
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// One entry of a deal's stage history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageFact {
+    /// The deal.
+    pub deal_id: i64,
+    /// The stage entered.
+    pub stage: String,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// What a cost import replaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CostsReplaced {
+    /// Daily rows written.
+    pub rows: u64,
+    /// Stored rows removed first (the same days and sources).
+    pub removed: u64,
+}
+
+/// The facts reports read, and costs.
+#[async_trait]
+pub trait ReportStore: Send + Sync {
+    /// Changes whenever the project's leads, deals, contacts (merges) or
+    /// costs change on this node; reports reload their CRM facts when it
+    /// moves. Cheap: no I/O.
+    fn report_revision(&self, scope: Scope) -> u64;
+    /// Marks the project's report facts as changed (for writers outside
+    /// this trait's own methods, such as other aggregates that feed
+    /// reports).
+    fn bump_report_revision(&self, scope: Scope);
+    /// Calls `sink` for every visit with id above `after_id`, in id order,
+    /// on the calling thread (run it off the async runtime). Returns the
+    /// number of rows.
+    fn scan_visits_blocking(
+        &self,
+        scope: Scope,
+        after_id: i64,
+        sink: &mut dyn FnMut(VisitRow<'_>),
+    ) -> StoreResult<u64>;
+    /// Every lead of the project.
+    async fn report_leads(&self, scope: Scope) -> StoreResult<Vec<LeadFact>>;
+    /// Every deal of the project.
+    async fn report_deals(&self, scope: Scope) -> StoreResult<Vec<DealFact>>;
+    /// Every stage change of the project's deals, oldest first.
+    async fn report_stage_history(&self, scope: Scope) -> StoreResult<Vec<StageFact>>;
+    /// `(contact, visit)` for every visit of every contact: visits of the
+    /// contact's visitor ids, and of visitor ids linked to its GA or
+    /// Metrika client ids.
+    async fn report_contact_visits(&self, scope: Scope) -> StoreResult<Vec<(i64, i64)>>;
+    /// Writes daily cost rows: first removes the stored rows of every
+    /// `(day, source)` the import names, then inserts the rows (rows with
+    /// the same day and dimensions must already be merged). Re-importing a
+    /// day replaces it; it never doubles.
+    async fn replace_costs(&self, scope: Scope, rows: Vec<DailyCost>)
+        -> StoreResult<CostsReplaced>;
+    /// Daily cost rows of `from..=to` (project days).
+    async fn costs_between(
+        &self,
+        scope: Scope,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<DailyCost>>;
+}
