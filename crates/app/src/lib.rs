@@ -9,6 +9,7 @@ pub mod demo;
 mod error;
 pub mod keys;
 pub mod projects;
+pub mod reports;
 pub mod settings;
 pub mod tracking;
 
@@ -43,6 +44,10 @@ pub struct App {
     pub crm_webhooks: crm::CrmWebhooks,
     /// The Alytics format both ways.
     pub alytics: crm::AlyticsService,
+    /// Reports (channel report, dynamics, funnel).
+    pub reports: Arc<reports::ReportService>,
+    /// Ad spend import.
+    pub costs: reports::costs::CostService,
 }
 
 /// Options of the services that are not the store.
@@ -75,6 +80,8 @@ impl App {
             deals: crm::DealService::new(store.clone()),
             crm_webhooks: crm::CrmWebhooks::new(store.clone()),
             alytics: crm::AlyticsService::new(store.clone(), contexts.clone()),
+            reports: Arc::new(reports::ReportService::new(store.clone())),
+            costs: reports::costs::CostService::new(store.clone()),
             contexts,
             store,
         }

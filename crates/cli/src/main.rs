@@ -87,9 +87,94 @@ enum Command {
         #[command(flatten)]
         data: DataArg,
     },
+    /// Import data from files.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Print a report (the same numbers as the HTTP API).
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Configuration helpers.
     #[command(subcommand)]
     Config(ConfigCommand),
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Import ad spend from a CSV file (columns
+    /// date,source,medium,campaign,ad,keyword,cost,clicks,impressions, or
+    /// Yandex Metrika's Date,UTMSource,…,Expenses,Clicks; only date, source
+    /// and cost are required). Each (day, source) in the file is replaced.
+    Costs {
+        /// The CSV file, or - for standard input.
+        file: PathBuf,
+        /// Project id or name.
+        #[arg(long)]
+        project: String,
+        #[command(flatten)]
+        data: DataArg,
+    },
+}
+
+/// Options every report takes.
+#[derive(Args, Clone)]
+struct ReportArgs {
+    /// Project id or name.
+    #[arg(long)]
+    project: String,
+    /// First day, YYYY-MM-DD (project time zone).
+    #[arg(long)]
+    from: Option<String>,
+    /// Last day, inclusive.
+    #[arg(long)]
+    to: Option<String>,
+    /// Attribution model, or several comma-separated.
+    #[arg(long)]
+    model: Option<String>,
+    /// Comma list of channel,source,medium,campaign,ad,keyword.
+    #[arg(long)]
+    group_by: Option<String>,
+    /// conversion or session.
+    #[arg(long)]
+    date_mode: Option<String>,
+    /// First day of a comparison period.
+    #[arg(long)]
+    compare_from: Option<String>,
+    /// Last day of a comparison period.
+    #[arg(long)]
+    compare_to: Option<String>,
+    /// table (default on a terminal), csv or json.
+    #[arg(long)]
+    format: Option<String>,
+    #[command(flatten)]
+    data: DataArg,
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// The channel report.
+    Channels {
+        #[command(flatten)]
+        args: ReportArgs,
+        /// Metric to sort rows by (descending).
+        #[arg(long)]
+        sort: Option<String>,
+    },
+    /// One metric over time.
+    Dynamics {
+        #[command(flatten)]
+        args: ReportArgs,
+        /// The metric (default visits).
+        #[arg(long)]
+        metric: Option<String>,
+        /// day, week, month or quarter.
+        #[arg(long)]
+        granularity: Option<String>,
+    },
+    /// The deal-stage funnel.
+    Funnel {
+        #[command(flatten)]
+        args: ReportArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -410,7 +495,7 @@ async fn main() -> anyhow::Result<()> {
                 ..Default::default()
             };
             let started = std::time::Instant::now();
-            let progress = DemoProgress::new(u64::from(visitors));
+            let progress = Progress::new("demo", "visitors", u64::from(visitors));
             let generated = skvoz_app::demo::generate(&app, &options, &|done, total| {
                 progress.update(done, total)
             })
@@ -443,6 +528,87 @@ async fn main() -> anyhow::Result<()> {
                 eprintln!("Dashboard login: {login} / {password}   (shown once)");
             }
         }
+        Command::Import(ImportCommand::Costs {
+            file,
+            project,
+            data,
+        }) => {
+            let app = open_app(&load_config(cfg, &data, None)?)?;
+            let p = resolve_project(&app, &project).await?;
+            let bytes = if file.as_os_str() == "-" {
+                let mut buf = Vec::new();
+                std::io::stdin().read_to_end(&mut buf)?;
+                buf
+            } else {
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?
+            };
+            let lines = skvoz_connectors::costs::parse_csv(&bytes)
+                .with_context(|| format!("in {}", file.display()))?;
+            let ctx = app.contexts.by_id(p.id).await?;
+            let progress = Progress::new("costs", "daily rows", 0);
+            let done = app
+                .costs
+                .import_lines(&ctx, lines, &|done, total| progress.update(done, total))
+                .await;
+            progress.finish();
+            let done = done?;
+            app.shutdown().await?;
+            print_json(&done)?;
+        }
+        Command::Report(cmd) => {
+            let mut params = skvoz_app::reports::ReportParams::default();
+            let (kind, args) = match cmd {
+                ReportCommand::Channels { args, sort } => {
+                    params.sort = sort;
+                    ("channels", args)
+                }
+                ReportCommand::Dynamics {
+                    args,
+                    metric,
+                    granularity,
+                } => {
+                    params.metric = metric;
+                    params.granularity = granularity;
+                    ("dynamics", args)
+                }
+                ReportCommand::Funnel { args } => ("funnel", args),
+            };
+            params.from = args.from;
+            params.to = args.to;
+            params.model = args.model;
+            params.group_by = args.group_by;
+            params.date_mode = args.date_mode;
+            params.compare_from = args.compare_from;
+            params.compare_to = args.compare_to;
+            let format = match args.format.as_deref() {
+                Some(f @ ("table" | "csv" | "json")) => f.to_owned(),
+                Some(other) => anyhow::bail!("--format is table, csv or json, not {other}"),
+                None => {
+                    use std::io::IsTerminal;
+                    if std::io::stdout().is_terminal() {
+                        "table"
+                    } else {
+                        "json"
+                    }
+                    .to_owned()
+                }
+            };
+            let app = open_app(&load_config(cfg, &args.data, None)?)?;
+            let p = resolve_project(&app, &args.project).await?;
+            let ctx = app.contexts.by_id(p.id).await?;
+            let report = match kind {
+                "channels" => app.reports.channels(&ctx, &params).await,
+                "dynamics" => app.reports.dynamics(&ctx, &params).await,
+                _ => app.reports.funnel(&ctx, &params).await,
+            };
+            app.shutdown().await?;
+            let report = report?;
+            match format.as_str() {
+                "csv" => print!("{}", report.csv()),
+                "table" => print!("{}", report.table()),
+                _ => print_json(&report.json)?,
+            }
+        }
         Command::Backup { dest, data } => {
             let app = open_app(&load_config(cfg, &data, None)?)?;
             app.store.backup(&dest).await?;
@@ -452,28 +618,32 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Progress of `skvoz demo` on stderr: a bar on a terminal, a line every few
-/// seconds otherwise (logs, CI).
-struct DemoProgress {
+/// Progress of a long command on stderr: a bar on a terminal, a line every
+/// few seconds otherwise (logs, CI).
+struct Progress {
+    label: &'static str,
+    unit: &'static str,
     bar: Option<indicatif::ProgressBar>,
     last_line: std::sync::Mutex<std::time::Instant>,
 }
 
-impl DemoProgress {
-    fn new(total: u64) -> DemoProgress {
+impl Progress {
+    fn new(label: &'static str, unit: &'static str, total: u64) -> Progress {
         use std::io::IsTerminal;
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = indicatif::ProgressBar::new(total);
             bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{spinner} demo [{bar:40}] {pos}/{len} visitors ({eta} left)",
-                )
+                indicatif::ProgressStyle::with_template(&format!(
+                    "{{spinner}} {label} [{{bar:40}}] {{pos}}/{{len}} {unit} ({{eta}} left)"
+                ))
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
                 .progress_chars("=> "),
             );
             bar
         });
-        DemoProgress {
+        Progress {
+            label,
+            unit,
             bar,
             last_line: std::sync::Mutex::new(std::time::Instant::now()),
         }
@@ -481,14 +651,17 @@ impl DemoProgress {
 
     fn update(&self, done: u64, total: u64) {
         match &self.bar {
-            Some(bar) => bar.set_position(done),
+            Some(bar) => {
+                bar.set_length(total);
+                bar.set_position(done);
+            }
             None => {
                 let Ok(mut last) = self.last_line.lock() else {
                     return;
                 };
                 if last.elapsed() >= std::time::Duration::from_secs(5) || done == total {
                     *last = std::time::Instant::now();
-                    eprintln!("demo: {done}/{total} visitors");
+                    eprintln!("{}: {done}/{total} {}", self.label, self.unit);
                 }
             }
         }

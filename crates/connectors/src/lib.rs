@@ -3,4 +3,5 @@
 //! …) or the other way, keeps its fixtures beside its tests, and never
 //! touches the store: services resolve and store what connectors parse.
 
+pub mod costs;
 pub mod crm;

@@ -201,3 +201,23 @@ mod tests {
         assert_eq!(super::first_bad_field("invalid type"), None);
     }
 }
+
+/// A query string; an unknown parameter or a value of the wrong type is a
+/// 422 naming the problem.
+#[derive(Debug, Clone, Default)]
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| ApiQuery(q.0))
+            .map_err(|e| ApiError::invalid("", e.body_text()))
+    }
+}

@@ -102,6 +102,10 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::crm::alytics_export))
         .routes(routes!(routes::crm::alytics_pull))
         .routes(routes!(routes::crm::alytics_status))
+        .routes(routes!(routes::reports::channels))
+        .routes(routes!(routes::reports::dynamics))
+        .routes(routes!(routes::reports::funnel))
+        .routes(routes!(routes::reports::import_costs))
 }
 
 /// The OpenAPI document of every documented route.

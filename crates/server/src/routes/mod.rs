@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod crm;
 pub mod projects;
+pub mod reports;
 pub mod settings;
 pub mod system;
 pub mod tracking;

@@ -1,0 +1,302 @@
+//! The in-memory report index of one project: its visits as columns
+//! (time, visitor, interned dimensions) and its CRM facts (leads, deals,
+//! stage history, contacts' visits, costs).
+//!
+//! Visits are read once and then only what is new (a scan from a
+//! watermark), so a warm report never re-reads millions of rows. Because
+//! ids are handed out before their batch commits, a visit may commit after
+//! a higher id was already read; every refresh therefore re-scans the ids
+//! of the last few seconds and inserts the ones it has not seen. CRM facts
+//! are small and mutable (merges, stage changes): they are re-read whole,
+//! only when the store's report revision moved.
+
+use crate::{AppError, DynStore};
+use skvoz_domain::cost::DailyCost;
+use skvoz_store::{DealFact, LeadFact, Scope, StageFact, VisitRow};
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::time::{Duration, Instant};
+
+/// How far back (in time) each refresh re-scans for late commits.
+const LATE_COMMIT_WINDOW: Duration = Duration::from_secs(5);
+
+/// Until a refresh is older than the window, re-scan this many ids below
+/// the first load's highest id (ids handed out just before it).
+const LATE_COMMIT_IDS: i64 = 20_000;
+
+/// Media that mark paid traffic (besides channels named `paid …`).
+const PAID_MEDIA: &[&str] = &[
+    "cpc",
+    "ppc",
+    "cpm",
+    "cpv",
+    "cpa",
+    "paid",
+    "paidsearch",
+    "paid_search",
+    "paid-search",
+    "paid_social",
+    "paid-social",
+    "display",
+    "banner",
+    "retargeting",
+    "remarketing",
+];
+
+/// The dimensions of a visit (or a cost row) as reports group them; a
+/// missing campaign, ad or keyword is `""`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Dims {
+    /// `channel, source, medium, campaign, ad (utm_content), keyword (utm_term)`.
+    pub values: [Box<str>; 6],
+    /// Direct traffic.
+    pub direct: bool,
+    /// Paid traffic.
+    pub paid: bool,
+}
+
+impl Dims {
+    pub(crate) fn new(values: [&str; 6]) -> Dims {
+        let direct = values[1] == "(direct)";
+        let paid = values[0].starts_with("paid") || PAID_MEDIA.contains(&values[2]);
+        Dims {
+            values: values.map(Box::from),
+            direct,
+            paid,
+        }
+    }
+}
+
+fn hash_of<T: Hash + ?Sized>(value: &T) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    value.hash(&mut h);
+    h.finish()
+}
+
+/// A project's visits, column by column, sorted by id.
+#[derive(Default)]
+pub(crate) struct Visits {
+    /// Visit ids, ascending.
+    pub ids: Vec<i64>,
+    /// Start times (Unix ms).
+    pub at: Vec<i64>,
+    /// Interned visitor of each visit.
+    pub visitor: Vec<u32>,
+    /// Interned dimensions of each visit.
+    pub dim: Vec<u32>,
+    /// The interned dimensions.
+    pub dims: Vec<Dims>,
+    dim_lookup: HashMap<u64, Vec<u32>>,
+    visitor_lookup: HashMap<u64, u32>,
+    /// Visitors interned so far.
+    pub visitors: u32,
+    /// Visits per visitor in time order (CSR), rebuilt after changes.
+    by_visitor: Option<(Vec<u32>, Vec<u32>)>,
+    /// `(when, max id)` after each refresh, for the late-commit re-scan.
+    marks: Vec<(Instant, i64)>,
+}
+
+impl Visits {
+    /// The index of a visit id.
+    pub(crate) fn position(&self, id: i64) -> Option<usize> {
+        self.ids.binary_search(&id).ok()
+    }
+
+    /// Interns dimensions (also used for cost rows, which may name
+    /// dimensions no visit has).
+    pub(crate) fn intern_dims(&mut self, values: [&str; 6]) -> u32 {
+        let h = hash_of(&values);
+        if let Some(candidates) = self.dim_lookup.get(&h) {
+            for &c in candidates {
+                let d = &self.dims[c as usize];
+                if d.values.iter().zip(values).all(|(a, b)| &**a == b) {
+                    return c;
+                }
+            }
+        }
+        let id = self.dims.len() as u32;
+        self.dims.push(Dims::new(values));
+        self.dim_lookup.entry(h).or_default().push(id);
+        id
+    }
+
+    fn intern_visitor(&mut self, vid: &str) -> u32 {
+        // A 64-bit hash names the visitor: two visitor ids colliding would
+        // merge two visitors' counts, at odds of about n²/2⁶⁵.
+        let next = self.visitors;
+        let id = *self.visitor_lookup.entry(hash_of(vid)).or_insert(next);
+        if id == next {
+            self.visitors += 1;
+        }
+        id
+    }
+
+    fn push(&mut self, row: VisitRow<'_>) {
+        let dim = self.intern_dims([
+            row.channel,
+            row.source,
+            row.medium,
+            row.campaign.unwrap_or(""),
+            row.content.unwrap_or(""),
+            row.term.unwrap_or(""),
+        ]);
+        let visitor = self.intern_visitor(row.vid);
+        let pos = match self.ids.last() {
+            Some(&last) if row.id <= last => match self.ids.binary_search(&row.id) {
+                Ok(_) => return, // seen already
+                Err(pos) => pos,
+            },
+            _ => self.ids.len(),
+        };
+        self.ids.insert(pos, row.id);
+        self.at.insert(pos, row.started_at_ms);
+        self.visitor.insert(pos, visitor);
+        self.dim.insert(pos, dim);
+        self.by_visitor = None;
+    }
+
+    /// Builds the per-visitor lists if a change dropped them.
+    pub(crate) fn ensure_by_visitor(&mut self) {
+        if self.by_visitor.is_none() {
+            self.by_visitor = Some(build_by_visitor(
+                &self.visitor,
+                &self.at,
+                self.visitors as usize,
+            ));
+        }
+    }
+
+    /// Every visitor's visits (indices), each list in time order, as
+    /// `(offsets, list)`: visitor `v`'s visits are
+    /// `list[offsets[v]..offsets[v + 1]]`. Empty until
+    /// [`Visits::ensure_by_visitor`] ran after the last change.
+    pub(crate) fn by_visitor(&self) -> (&[u32], &[u32]) {
+        match &self.by_visitor {
+            Some((o, l)) => (o, l),
+            None => (&[], &[]),
+        }
+    }
+}
+
+fn build_by_visitor(visitor: &[u32], at: &[i64], n: usize) -> (Vec<u32>, Vec<u32>) {
+    let mut offsets = vec![0u32; n + 1];
+    for &v in visitor {
+        offsets[v as usize + 1] += 1;
+    }
+    for i in 0..n {
+        offsets[i + 1] += offsets[i];
+    }
+    let mut fill = offsets.clone();
+    let mut list = vec![0u32; visitor.len()];
+    for (i, &v) in visitor.iter().enumerate() {
+        list[fill[v as usize] as usize] = i as u32;
+        fill[v as usize] += 1;
+    }
+    for v in 0..n {
+        let slice = &mut list[offsets[v] as usize..offsets[v + 1] as usize];
+        if slice.len() > 1 {
+            slice.sort_unstable_by_key(|&i| (at[i as usize], i));
+        }
+    }
+    (offsets, list)
+}
+
+/// A project's CRM facts at one report revision.
+#[derive(Default)]
+pub(crate) struct Crm {
+    /// The store revision these were read at (`None`: never read).
+    pub revision: Option<u64>,
+    /// Leads by id.
+    pub leads: Vec<LeadFact>,
+    /// Deals by id.
+    pub deals: Vec<DealFact>,
+    /// Stage changes, oldest first.
+    pub stages: Vec<StageFact>,
+    /// A contact's visit ids.
+    pub contact_visits: HashMap<i64, Vec<i64>>,
+    /// Every cost row of the project.
+    pub costs: Vec<DailyCost>,
+}
+
+/// Everything a project's reports read.
+#[derive(Default)]
+pub(crate) struct ProjectIndex {
+    /// Visits.
+    pub visits: Visits,
+    /// CRM facts.
+    pub crm: Crm,
+}
+
+impl ProjectIndex {
+    /// Brings the index up to date: new (and late-committed) visits, and
+    /// the CRM facts when the store's revision moved.
+    pub(crate) async fn refresh(
+        mut self: Box<Self>,
+        store: &DynStore,
+        scope: Scope,
+    ) -> Result<Box<Self>, AppError> {
+        let revision = store.report_revision(scope);
+        let crm_stale = self.crm.revision != Some(revision);
+        let scan_store = store.clone();
+        let visits_task = tokio::task::spawn_blocking(move || -> Result<Box<Self>, AppError> {
+            let now = Instant::now();
+            let v = &mut self.visits;
+            // Re-scan from the highest id seen before the late-commit window.
+            let from = match v
+                .marks
+                .iter()
+                .rev()
+                .find(|(t, _)| now.duration_since(*t) >= LATE_COMMIT_WINDOW)
+            {
+                Some((_, id)) => *id,
+                None => v
+                    .marks
+                    .first()
+                    .map_or(0, |(_, id)| (id - LATE_COMMIT_IDS).max(0)),
+            };
+            let from = from.min(v.ids.last().copied().unwrap_or(0));
+            scan_store.scan_visits_blocking(scope, from, &mut |row| v.push(row))?;
+            let max = v.ids.last().copied().unwrap_or(0);
+            // Keep the newest mark already past the window and all newer.
+            if let Some(k) = v
+                .marks
+                .iter()
+                .rposition(|(t, _)| now.duration_since(*t) >= LATE_COMMIT_WINDOW)
+            {
+                v.marks.drain(..k);
+            }
+            v.marks.push((now, max));
+            Ok(self)
+        });
+        let crm = if crm_stale {
+            let (leads, deals, stages, contact_visits, costs) = tokio::try_join!(
+                store.report_leads(scope),
+                store.report_deals(scope),
+                store.report_stage_history(scope),
+                store.report_contact_visits(scope),
+                store.costs_between(scope, chrono::NaiveDate::MIN, chrono::NaiveDate::MAX),
+            )?;
+            let mut by_contact: HashMap<i64, Vec<i64>> = HashMap::new();
+            for (contact, visit) in contact_visits {
+                by_contact.entry(contact).or_default().push(visit);
+            }
+            Some(Crm {
+                revision: Some(revision),
+                leads,
+                deals,
+                stages,
+                contact_visits: by_contact,
+                costs,
+            })
+        } else {
+            None
+        };
+        let mut me = visits_task
+            .await
+            .map_err(|e| AppError::Internal(format!("report index refresh: {e}")))??;
+        if let Some(crm) = crm {
+            me.crm = crm;
+        }
+        Ok(me)
+    }
+}
