@@ -16,6 +16,8 @@
 //! planned, imported and their CRM events replayed one batch at a time, so
 //! memory does not grow with the number of visitors.
 
+mod costs;
+
 use crate::crm::{LeadInput, Strictness};
 use crate::projects::CreatedProject;
 use crate::tracking::context::ProjectContext;
@@ -117,6 +119,8 @@ pub struct DemoStats {
     pub deals: u64,
     /// Deals that reached the won stage.
     pub won: u64,
+    /// Daily cost rows (campaign × ad × keyword × day).
+    pub cost_rows: u64,
 }
 
 /// What seeding produced, for printing once.
@@ -174,6 +178,7 @@ pub async fn generate(
     }
     let last = replay.overlapped(batch, imported.take()).await?;
     replay.replay(last).await?;
+    replay.stats.cost_rows = costs::generate(app, &ctx, options.seed).await?;
     progress(total, total);
     Ok((created, replay.stats))
 }

@@ -201,6 +201,16 @@ fn build_by_visitor(visitor: &[u32], at: &[i64], n: usize) -> (Vec<u32>, Vec<u32
     (offsets, list)
 }
 
+/// The first day costs are read from (every day with costs is after it).
+fn first_cost_day() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
+}
+
+/// The last day costs are read to.
+fn last_cost_day() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default()
+}
+
 /// A project's CRM facts at one report revision.
 #[derive(Default)]
 pub(crate) struct Crm {
@@ -274,7 +284,7 @@ impl ProjectIndex {
                 store.report_deals(scope),
                 store.report_stage_history(scope),
                 store.report_contact_visits(scope),
-                store.costs_between(scope, chrono::NaiveDate::MIN, chrono::NaiveDate::MAX),
+                store.costs_between(scope, first_cost_day(), last_cost_day()),
             )?;
             let mut by_contact: HashMap<i64, Vec<i64>> = HashMap::new();
             for (contact, visit) in contact_visits {
