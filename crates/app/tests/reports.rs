@@ -20,9 +20,18 @@ use std::sync::Arc;
 const UA: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36";
 
 const SOURCES: &[(&str, Option<&str>)] = &[
-    ("https://shop.ru/?utm_source=yandex&utm_medium=cpc&utm_campaign=a", None),
-    ("https://shop.ru/?utm_source=yandex&utm_medium=cpc&utm_campaign=b&utm_term=k1", None),
-    ("https://shop.ru/?utm_source=google&utm_medium=cpc&utm_campaign=c", None),
+    (
+        "https://shop.ru/?utm_source=yandex&utm_medium=cpc&utm_campaign=a",
+        None,
+    ),
+    (
+        "https://shop.ru/?utm_source=yandex&utm_medium=cpc&utm_campaign=b&utm_term=k1",
+        None,
+    ),
+    (
+        "https://shop.ru/?utm_source=google&utm_medium=cpc&utm_campaign=c",
+        None,
+    ),
     ("https://shop.ru/?utm_source=vk&utm_medium=social", None),
     ("https://shop.ru/?utm_source=news&utm_medium=email", None),
     ("https://shop.ru/", Some("https://yandex.ru/search/?text=x")),

@@ -172,3 +172,158 @@ fn serve_demo_answers_health_prints_login_and_stops_on_sigterm() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+fn http_get_auth(port: u16, path: &str, key: &str) -> Option<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {key}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).ok()?;
+    let buf = String::from_utf8_lossy(&buf).into_owned();
+    let status = buf.split_whitespace().nth(1)?.parse().ok()?;
+    let (head, body) = buf.split_once("\r\n\r\n")?;
+    // Chunked bodies (axum streams larger answers) are reassembled.
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        let mut out = String::new();
+        let mut rest = body;
+        while let Some((size, tail)) = rest.split_once("\r\n") {
+            let n = usize::from_str_radix(size.trim(), 16).ok()?;
+            if n == 0 {
+                break;
+            }
+            out.push_str(&tail[..n]);
+            rest = &tail[n + 2..];
+        }
+        out
+    } else {
+        body.to_owned()
+    };
+    Some((status, body))
+}
+
+/// The channel report is the same through the CLI (JSON and CSV) and the
+/// HTTP API, on the demo data with costs imported from a Metrika-style CSV.
+#[cfg(unix)]
+#[test]
+fn report_channels_is_identical_through_cli_and_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = skvoz()
+        .args(["demo", "--visitors", "300", "--days", "30", "--data"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let keys: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let api_key = keys["api_key"].as_str().unwrap().to_owned();
+    let csv_path = dir.path().join("costs.csv");
+    std::fs::write(
+        &csv_path,
+        "Date,UTMSource,UTMMedium,UTMCampaign,UTMTerm,UTMContent,Expenses,Clicks\n\
+         2026-01-05,yandex,cpc,poisk_brend,,,1000.50,10\n\
+         2026-01-05..2026-01-07,partner,cpa,,,,300,3\n",
+    )
+    .unwrap();
+    for _ in 0..2 {
+        let out = skvoz()
+            .args(["import", "costs"])
+            .arg(&csv_path)
+            .args(["--project", "demo", "--data"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let done: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(done["rows"], 4, "{done}");
+    }
+    let query = [
+        ("from", "2025-12-01"),
+        ("to", "2028-11-30"),
+        ("model", "last_non_direct,markov"),
+        ("group_by", "channel,source"),
+    ];
+    let cli = |format: &str| {
+        let mut c = skvoz();
+        c.args([
+            "report",
+            "channels",
+            "--project",
+            "demo",
+            "--format",
+            format,
+            "--data",
+        ])
+        .arg(dir.path());
+        for (k, v) in query {
+            c.arg(format!("--{}", k.replace('_', "-"))).arg(v);
+        }
+        let out = c.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let cli_json: serde_json::Value = serde_json::from_str(&cli("json")).unwrap();
+    let cli_csv = cli("csv");
+    let table = cli("table");
+    assert!(
+        table.lines().next().unwrap().starts_with("channel"),
+        "{table}"
+    );
+    let rows = cli_json["rows"].as_array().unwrap();
+    assert!(rows.len() > 3, "{cli_json}");
+    assert!(
+        cli_json["totals"]["cost"].as_f64().unwrap() > 1300.0,
+        "demo costs plus the file"
+    );
+    let partner_cost: f64 = rows
+        .iter()
+        .filter(|r| r["source"] == "partner")
+        .map(|r| r["cost"].as_f64().unwrap())
+        .sum();
+    assert_eq!(partner_cost, 300.0, "imported twice, counted once");
+
+    let port = free_port();
+    let mut child = skvoz()
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
+        .arg(dir.path())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let qs: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let path = format!("/api/v1/reports/channels?{}", qs.join("&"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut http = None;
+    while Instant::now() < deadline {
+        if let Some((200, body)) = http_get_auth(port, &path, &api_key) {
+            http = Some(body);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let http_json: serde_json::Value =
+        serde_json::from_str(&http.expect("report over HTTP")).unwrap();
+    let (_, http_csv) = http_get_auth(port, &format!("{path}&format=csv"), &api_key).unwrap();
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    assert_eq!(cli_json, http_json);
+    assert_eq!(cli_csv, http_csv);
+}
