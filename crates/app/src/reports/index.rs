@@ -20,6 +20,11 @@ use std::time::{Duration, Instant};
 /// How far back (in time) each refresh re-scans for late commits.
 const LATE_COMMIT_WINDOW: Duration = Duration::from_secs(5);
 
+/// How often a refresh re-scans the late-commit window (other refreshes
+/// read only ids above all seen), so a late commit shows within about a
+/// second and warm reports rarely pay for the re-scan.
+const LATE_RESCAN_EVERY: Duration = Duration::from_secs(1);
+
 /// Until a refresh is older than the window, re-scan this many ids below
 /// the first load's highest id (ids handed out just before it).
 const LATE_COMMIT_IDS: i64 = 20_000;
@@ -94,6 +99,8 @@ pub(crate) struct Visits {
     by_visitor: Option<(Vec<u32>, Vec<u32>)>,
     /// `(when, max id)` after each refresh, for the late-commit re-scan.
     marks: Vec<(Instant, i64)>,
+    /// When the late-commit window was last re-scanned.
+    last_rescan: Option<Instant>,
 }
 
 impl Visits {
@@ -251,7 +258,13 @@ impl ProjectIndex {
         let visits_task = tokio::task::spawn_blocking(move || -> Result<Box<Self>, AppError> {
             let now = Instant::now();
             let v = &mut self.visits;
-            // Re-scan from the highest id seen before the late-commit window.
+            // At most once a second, re-scan from the highest id seen
+            // before the late-commit window; otherwise read only what is
+            // above everything seen.
+            let max_seen = v.ids.last().copied().unwrap_or(0);
+            let rescan = v
+                .last_rescan
+                .is_none_or(|t| now.duration_since(t) >= LATE_RESCAN_EVERY);
             let from = match v
                 .marks
                 .iter()
@@ -264,7 +277,12 @@ impl ProjectIndex {
                     .first()
                     .map_or(0, |(_, id)| (id - LATE_COMMIT_IDS).max(0)),
             };
-            let from = from.min(v.ids.last().copied().unwrap_or(0));
+            let from = if rescan {
+                v.last_rescan = Some(now);
+                from.min(max_seen)
+            } else {
+                max_seen
+            };
             scan_store.scan_visits_blocking(scope, from, &mut |row| v.push(row))?;
             let max = v.ids.last().copied().unwrap_or(0);
             // Keep the newest mark already past the window and all newer.

@@ -1,0 +1,111 @@
+//! The channel report on a large project: cold (a fresh service over the
+//! store — every visit read into the index), warm (the index up to date),
+//! and Markov over every journey of the period.
+//!
+//! `SKVOZ_BENCH_DATA=DIR cargo bench -p skvoz-app --bench reports` runs on
+//! the `demo` project of an existing data folder (make one with
+//! `skvoz demo --data DIR --visitors 1200000`); without it a demo of
+//! `BENCH_VISITORS` (default 20,000) visitors is generated first.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use skvoz_app::reports::ReportParams;
+use skvoz_app::App;
+use skvoz_store_sqlite::{Durability, SqliteOptions, SqliteStore};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn open(dir: &std::path::Path) -> App {
+    let mut opts = SqliteOptions::new(dir);
+    opts.durability = Durability::Normal;
+    App::new(Arc::new(SqliteStore::open(&opts).unwrap()))
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = match std::env::var("SKVOZ_BENCH_DATA") {
+            Ok(d) => std::path::PathBuf::from(d),
+            Err(_) => {
+                let visitors = std::env::var("BENCH_VISITORS")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(20_000);
+                let app = open(tmp.path());
+                let options = skvoz_app::demo::DemoOptions {
+                    visitors,
+                    ..Default::default()
+                };
+                let t = Instant::now();
+                let (_, stats) = skvoz_app::demo::generate(&app, &options, &|_, _| {})
+                    .await
+                    .unwrap();
+                println!("generated {stats:?} in {:.1} s", t.elapsed().as_secs_f64());
+                app.shutdown().await.unwrap();
+                tmp.path().to_path_buf()
+            }
+        };
+        let app = open(&dir);
+        let project = app.projects.by_name("demo").await.unwrap().expect("a demo project");
+        let ctx = app.contexts.by_id(project.id).await.unwrap();
+        let today = chrono::Utc::now().date_naive();
+        let params = |model: &str| ReportParams {
+            from: Some((today - chrono::Duration::days(90)).to_string()),
+            to: Some((today - chrono::Duration::days(1)).to_string()),
+            model: Some(model.to_owned()),
+            group_by: Some("channel,source,campaign".to_owned()),
+            ..ReportParams::default()
+        };
+        let t = Instant::now();
+        let r = app.reports.channels(&ctx, &params("last_non_direct")).await.unwrap();
+        let cold = t.elapsed();
+        let totals = &r.json["totals"];
+        println!(
+            "data: {} visits, {} visitors, {} leads, {} deals, {} sales in the period; {} rows",
+            totals["visits"], totals["visitors"], totals["leads"], totals["deals"], totals["sales"],
+            r.json["rows"].as_array().map_or(0, Vec::len)
+        );
+        println!("cold (first report of a fresh service): {:.0} ms", ms(cold));
+        let mut warm: Vec<Duration> = (0..20)
+            .map(|_| Duration::ZERO)
+            .collect();
+        for w in warm.iter_mut() {
+            let t = Instant::now();
+            app.reports.channels(&ctx, &params("last_non_direct")).await.unwrap();
+            *w = t.elapsed();
+        }
+        warm.sort();
+        println!(
+            "warm last_non_direct, channel,source,campaign: median {:.1} ms, max {:.1} ms (20 runs)",
+            ms(warm[10]),
+            ms(warm[19])
+        );
+        let mut markov: Vec<Duration> = Vec::new();
+        for _ in 0..3 {
+            let t = Instant::now();
+            app.reports.channels(&ctx, &params("markov")).await.unwrap();
+            markov.push(t.elapsed());
+        }
+        markov.sort();
+        println!(
+            "warm markov over every journey of the period: median {:.0} ms, max {:.0} ms (3 runs)",
+            ms(markov[1]),
+            ms(markov[2])
+        );
+        let t = Instant::now();
+        app.reports
+            .channels(&ctx, &params("first_click,last_click,last_non_direct,last_paid,linear,time_decay,position_based,markov"))
+            .await
+            .unwrap();
+        println!("all eight models side by side: {:.0} ms", ms(t.elapsed()));
+        app.shutdown().await.unwrap();
+    });
+}
