@@ -143,6 +143,8 @@ pub struct EngineQuery<'a> {
     pub attribution: &'a AttributionSettings,
     /// The project's channel rules (for cost rows).
     pub channels: &'a ChannelClassifier,
+    /// The settings version `channels` come from.
+    pub settings_version: i64,
     /// For the funnel: the pipeline's open and won stages in order (lower
     /// case); deals counted by the primary model are credited to every
     /// stage up to the furthest they reached.
@@ -227,37 +229,51 @@ pub(crate) fn run(index: &mut ProjectIndex, q: &EngineQuery<'_>) -> Aggregates {
         )
     };
 
-    // Cost rows of the period, with their dimensions interned like visits'.
-    let first_day = q.day_boundaries.first().copied();
-    let last_day = q.day_boundaries.last().copied();
-    let mut cost_cells: Vec<(u32, usize, f64, f64, f64)> = Vec::new();
-    if let (Some(first_day), Some(end_day)) = (first_day, last_day) {
-        let costs: Vec<_> = index
+    // Cost rows get their dimensions interned like visits' (their channel by
+    // the project's rules) once per settings version.
+    if index
+        .crm
+        .cost_dims
+        .as_ref()
+        .is_none_or(|(v, _)| *v != q.settings_version)
+    {
+        let dims: Vec<u32> = index
             .crm
             .costs
             .iter()
-            .filter(|c| c.day >= first_day && c.day < end_day)
-            .cloned()
+            .map(|c| {
+                let k = &c.key;
+                let source = TrafficSource {
+                    source: k.source.clone(),
+                    medium: k.medium.clone(),
+                    campaign: (!k.campaign.is_empty()).then(|| k.campaign.clone()),
+                    content: (!k.ad.is_empty()).then(|| k.ad.clone()),
+                    term: (!k.keyword.is_empty()).then(|| k.keyword.clone()),
+                    ..TrafficSource::default()
+                };
+                let channel = q.channels.classify(&source, "");
+                index.visits.intern_dims([
+                    channel,
+                    &k.source,
+                    &k.medium,
+                    &k.campaign,
+                    &k.ad,
+                    &k.keyword,
+                ])
+            })
             .collect();
-        for c in costs {
-            let k = &c.key;
-            let source = TrafficSource {
-                source: k.source.clone(),
-                medium: k.medium.clone(),
-                campaign: (!k.campaign.is_empty()).then(|| k.campaign.clone()),
-                content: (!k.ad.is_empty()).then(|| k.ad.clone()),
-                term: (!k.keyword.is_empty()).then(|| k.keyword.clone()),
-                ..TrafficSource::default()
-            };
-            let channel = q.channels.classify(&source, "").to_owned();
-            let dim = index.visits.intern_dims([
-                &channel,
-                &k.source,
-                &k.medium,
-                &k.campaign,
-                &k.ad,
-                &k.keyword,
-            ]);
+        index.crm.cost_dims = Some((q.settings_version, dims));
+    }
+    let mut cost_cells: Vec<(u32, usize, f64, f64, f64)> = Vec::new();
+    if let (Some(first_day), Some(end_day), Some((_, cost_dims))) = (
+        q.day_boundaries.first().copied(),
+        q.day_boundaries.last().copied(),
+        index.crm.cost_dims.as_ref(),
+    ) {
+        for (c, &dim) in index.crm.costs.iter().zip(cost_dims) {
+            if c.day < first_day || c.day >= end_day {
+                continue;
+            }
             let b = q
                 .day_boundaries
                 .partition_point(|&d| d <= c.day)

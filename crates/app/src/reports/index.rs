@@ -233,6 +233,9 @@ pub(crate) struct Crm {
     pub contact_visits: HashMap<i64, Vec<i64>>,
     /// Every cost row of the project.
     pub costs: Vec<DailyCost>,
+    /// Each cost row's interned dimensions, and the settings version its
+    /// channel was classified under.
+    pub cost_dims: Option<(i64, Vec<u32>)>,
 }
 
 /// Everything a project's reports read.
@@ -315,6 +318,7 @@ impl ProjectIndex {
                 stages,
                 contact_visits: by_contact,
                 costs,
+                cost_dims: None,
             })
         } else {
             None

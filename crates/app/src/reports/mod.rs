@@ -421,6 +421,7 @@ impl ReportService {
                         date_mode,
                         attribution: &ctx2.settings.attribution,
                         channels: &ctx2.channels,
+                        settings_version: ctx2.version,
                         funnel_stages: stages.as_deref(),
                     },
                 )
