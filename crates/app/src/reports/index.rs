@@ -72,8 +72,12 @@ impl Dims {
     }
 }
 
+/// A fast 64-bit hash (FxHash): the index hashes every visit's visitor id
+/// and dimensions once per load, and SipHash would be a good part of a
+/// cold load. Dimensions are compared in full on a hash match; visitor
+/// ids are identified by the hash alone (see `intern_visitor`).
 fn hash_of<T: Hash + ?Sized>(value: &T) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut h = rustc_hash::FxHasher::default();
     value.hash(&mut h);
     h.finish()
 }
@@ -91,8 +95,8 @@ pub(crate) struct Visits {
     pub dim: Vec<u32>,
     /// The interned dimensions.
     pub dims: Vec<Dims>,
-    dim_lookup: HashMap<u64, Vec<u32>>,
-    visitor_lookup: HashMap<u64, u32>,
+    dim_lookup: rustc_hash::FxHashMap<u64, Vec<u32>>,
+    visitor_lookup: rustc_hash::FxHashMap<u64, u32>,
     /// Visitors interned so far.
     pub visitors: u32,
     /// Visits per visitor in time order (CSR), rebuilt after changes.
