@@ -458,6 +458,75 @@ pub fn telegram_payload(prefix: &str, code: i64) -> String {
     format!("{prefix}{code}")
 }
 
+/// The messenger a chat runs in.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Messenger {
+    /// WhatsApp.
+    Whatsapp,
+    /// Telegram.
+    Telegram,
+    /// Another messenger named by the generic API (`viber`, `vk`, …).
+    Other(String),
+}
+
+impl Messenger {
+    /// Parses a name (`whatsapp`, `telegram`, or another lower-case name of
+    /// 1-32 characters of `a-z0-9_-`).
+    pub fn parse(s: &str) -> Option<Messenger> {
+        let s = s.trim().to_ascii_lowercase();
+        match s.as_str() {
+            "whatsapp" | "wa" => Some(Messenger::Whatsapp),
+            "telegram" | "tg" => Some(Messenger::Telegram),
+            _ if (1..=32).contains(&s.len())
+                && s.chars().all(|c| {
+                    c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-'
+                }) =>
+            {
+                Some(Messenger::Other(s))
+            }
+            _ => None,
+        }
+    }
+
+    /// The name used in storage and reports.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Messenger::Whatsapp => "whatsapp",
+            Messenger::Telegram => "telegram",
+            Messenger::Other(s) => s,
+        }
+    }
+}
+
+/// One incoming message, as every messenger connector produces it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InboundMessage {
+    /// The messenger.
+    pub messenger: Messenger,
+    /// The sender's id in it: the WhatsApp `wa_id` (phone digits), the
+    /// Telegram user id, the generic API's `from`.
+    pub external_chat: String,
+    /// The sender's message id (unique per messenger in the project).
+    pub message_id: String,
+    /// The sender's E.164 phone, when the messenger gives one (WhatsApp).
+    pub phone: Option<String>,
+    /// The sender's name as the messenger shows it.
+    pub name: Option<String>,
+    /// The sender's username (Telegram).
+    pub username: Option<String>,
+    /// The text (or a media caption); `None` for media without one.
+    pub text: Option<String>,
+    /// `text`, `image`, `audio`, `start`, … as the messenger names it.
+    pub kind: String,
+    /// The `/start` payload of a Telegram deep link.
+    pub start_payload: Option<String>,
+    /// When it was sent.
+    pub sent_at: DateTime<Utc>,
+    /// The business number or bot that received it.
+    pub to: Option<String>,
+}
+
 /// How a message relates to the chat's dialogs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DialogDecision {
