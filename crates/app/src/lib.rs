@@ -4,6 +4,7 @@
 //! result; services never see HTTP types and never write SQL.
 
 pub mod auth;
+pub mod chats;
 pub mod crm;
 pub mod demo;
 mod error;
@@ -43,6 +44,10 @@ pub struct App {
     pub crm_webhooks: crm::CrmWebhooks,
     /// The Alytics format both ways.
     pub alytics: crm::AlyticsService,
+    /// Messenger chats (WhatsApp, Telegram, generic).
+    pub chats: chats::ChatService,
+    /// The chat report.
+    pub chat_report: chats::ChatReportService,
 }
 
 /// Options of the services that are not the store.
@@ -75,6 +80,8 @@ impl App {
             deals: crm::DealService::new(store.clone()),
             crm_webhooks: crm::CrmWebhooks::new(store.clone()),
             alytics: crm::AlyticsService::new(store.clone(), contexts.clone()),
+            chats: chats::ChatService::new(store.clone()),
+            chat_report: chats::ChatReportService::new(store.clone()),
             contexts,
             store,
         }

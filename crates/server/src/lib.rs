@@ -102,6 +102,14 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::crm::alytics_export))
         .routes(routes!(routes::crm::alytics_pull))
         .routes(routes!(routes::crm::alytics_status))
+        .routes(routes!(routes::chats::create_chat))
+        .routes(routes!(routes::chats::get_dialog))
+        .routes(routes!(routes::chats::chat_report))
+        .routes(routes!(
+            routes::chats::whatsapp_verify,
+            routes::chats::whatsapp_hook
+        ))
+        .routes(routes!(routes::chats::telegram_hook))
 }
 
 /// The OpenAPI document of every documented route.
