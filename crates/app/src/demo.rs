@@ -3,7 +3,8 @@
 //! number of days — visitors and their visits from Yandex and Google (organic
 //! and ads), VK and Telegram, e-mail newsletters, referring sites and direct
 //! entries; form leads (some repeated while the deal is open, some without a
-//! visit); deals moving through the pipeline to won or lost, and repeat sales.
+//! visit); WhatsApp and Telegram dialogs (see `chats`); deals moving through
+//! the pipeline to won or lost, and repeat sales.
 //!
 //! Everything enters through the services real data takes — history import
 //! for hits, the form-lead path, CRM deal upserts — so sessionization, the
@@ -15,6 +16,8 @@
 //! same options give the same visits, leads and deals. Streamed: visitors are
 //! planned, imported and their CRM events replayed one batch at a time, so
 //! memory does not grow with the number of visitors.
+
+mod chats;
 
 use crate::crm::{LeadInput, Strictness};
 use crate::projects::CreatedProject;
@@ -111,12 +114,14 @@ pub struct DemoStats {
     pub visits: u64,
     /// Page views and events of those visits (crawler hits not counted).
     pub hits: u64,
-    /// Form leads, duplicates included.
+    /// Leads (forms and messenger dialogs), duplicates included.
     pub leads: u64,
     /// Deals (one per lead that was not a duplicate).
     pub deals: u64,
     /// Deals that reached the won stage.
     pub won: u64,
+    /// Messenger dialogs (their leads are counted in `leads`).
+    pub dialogs: u64,
 }
 
 /// What seeding produced, for printing once.
@@ -174,6 +179,7 @@ pub async fn generate(
     }
     let last = replay.overlapped(batch, imported.take()).await?;
     replay.replay(last).await?;
+    chats::generate(app, project.id, options, &mut replay.stats).await?;
     progress(total, total);
     Ok((created, replay.stats))
 }

@@ -48,6 +48,10 @@ pub struct ChatOutcome {
     pub contact_id: Option<i64>,
     /// The lead the dialog became.
     pub lead_id: Option<i64>,
+    /// The deal that lead opened or joined (set when the lead is made now).
+    pub deal_id: Option<i64>,
+    /// That lead joined the contact's open deal instead of opening one.
+    pub lead_duplicate: bool,
     /// The message was the prefilled text with its code removed.
     pub code_edited_away: bool,
 }
@@ -237,6 +241,8 @@ impl ChatService {
             visit_id: None,
             contact_id: rec.contact_id,
             lead_id: rec.lead_id,
+            deal_id: None,
+            lead_duplicate: false,
             code_edited_away,
         };
         if !rec.replayed {
@@ -294,6 +300,8 @@ impl ChatService {
                     .await?;
                 out.contact_id = contact;
                 out.lead_id = Some(lead.lead_id);
+                out.deal_id = lead.deal_id;
+                out.lead_duplicate = lead.duplicate;
             } else {
                 let identity = match (&phone, identities.first()) {
                     (_, Some(id)) => Some(id.clone()),
