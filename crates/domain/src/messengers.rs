@@ -321,7 +321,8 @@ pub fn page_and_path(url: &str) -> (&str, &str) {
 }
 
 /// Prefilled WhatsApp texts, compiled once per project for the tracker's
-/// hot path.
+/// hot path: each greeting is stored already joined with the marker's text
+/// before the code, so a hit only appends the code.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MessengerLinks {
     numbers: Vec<CompiledNumber>,
@@ -333,7 +334,9 @@ pub struct MessengerLinks {
 #[derive(Debug, Clone, PartialEq)]
 struct CompiledNumber {
     digits: String,
-    greeting: String,
+    /// Greeting, a space, the marker up to the code.
+    prefix: String,
+    /// (pattern, matched against the whole URL, prefix).
     pages: Vec<(String, bool, String)>,
 }
 
@@ -360,6 +363,14 @@ impl MessengerLinks {
     pub fn new(s: &MessengerSettings) -> MessengerLinks {
         let marker = &s.whatsapp.marker;
         let (before, after) = marker.split_once(CODE_PLACEHOLDER).unwrap_or((marker, ""));
+        let prefix = |greeting: &str| {
+            let g = greeting.trim();
+            if g.is_empty() {
+                before.to_owned()
+            } else {
+                format!("{g} {before}")
+            }
+        };
         MessengerLinks {
             numbers: s
                 .whatsapp
@@ -367,7 +378,7 @@ impl MessengerLinks {
                 .iter()
                 .map(|n| CompiledNumber {
                     digits: e164_digits(&n.number),
-                    greeting: n.greeting.trim().to_owned(),
+                    prefix: prefix(&n.greeting),
                     pages: n
                         .pages
                         .iter()
@@ -375,7 +386,7 @@ impl MessengerLinks {
                             (
                                 p.pattern.trim().to_owned(),
                                 p.pattern.contains("://"),
-                                p.greeting.trim().to_owned(),
+                                prefix(&p.greeting),
                             )
                         })
                         .collect(),
@@ -387,7 +398,10 @@ impl MessengerLinks {
                 .telegram
                 .bots
                 .iter()
-                .map(|b| (b.username.clone(), b.payload_prefix.clone()))
+                .map(|b| {
+                    let cut = telegram_payload(&b.payload_prefix, 0);
+                    (b.username.clone(), cut[..cut.len() - 1].to_owned())
+                })
                 .collect(),
         }
     }
@@ -405,26 +419,25 @@ impl MessengerLinks {
     /// The text to prefill for each number on the page `url`: the page's
     /// greeting (or the number's), a space, the marker.
     pub fn wa_texts(&self, url: &str, code: i64) -> Vec<WaPrefill> {
+        use std::fmt::Write as _;
         if self.numbers.is_empty() {
             return Vec::new();
         }
         let (page, path) = page_and_path(url);
-        let marker = self.marker(code);
         self.numbers
             .iter()
             .map(|n| {
-                let greeting = n
+                let prefix = n
                     .pages
                     .iter()
                     .find(|(pattern, whole, _)| {
                         wildcard_match(pattern, if *whole { page } else { path })
                     })
-                    .map_or(n.greeting.as_str(), |(_, _, g)| g.as_str());
-                let t = if greeting.is_empty() {
-                    marker.clone()
-                } else {
-                    format!("{greeting} {marker}")
-                };
+                    .map_or(n.prefix.as_str(), |(_, _, p)| p.as_str());
+                let mut t = String::with_capacity(prefix.len() + 20 + self.marker_after.len());
+                t.push_str(prefix);
+                let _ = write!(t, "{code}");
+                t.push_str(&self.marker_after);
                 WaPrefill {
                     n: n.digits.clone(),
                     t,
@@ -437,9 +450,14 @@ impl MessengerLinks {
     pub fn tg_payloads(&self, code: i64) -> Vec<TgPayload> {
         self.bots
             .iter()
-            .map(|(b, prefix)| TgPayload {
-                b: b.clone(),
-                p: telegram_payload(prefix, code),
+            .map(|(b, prefix)| {
+                use std::fmt::Write as _;
+                // Prefixes are validated (≤ 45 payload characters), so the
+                // payload fits in 64 without the general cut.
+                let mut p = String::with_capacity(prefix.len() + 20);
+                p.push_str(prefix);
+                let _ = write!(p, "{code}");
+                TgPayload { b: b.clone(), p }
             })
             .collect()
     }
