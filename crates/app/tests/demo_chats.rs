@@ -29,6 +29,7 @@ async fn the_demo_has_whatsapp_and_telegram_dialogs_new_and_repeat() {
     let (created, stats) = demo::generate(&app, &options, &|_, _| {}).await.unwrap();
     let project = skvoz_domain::ProjectId(created.project_id);
     let ctx = app.contexts.by_id(project).await.unwrap();
+    let started = std::time::Instant::now();
     let report = app
         .chat_report
         .report(
@@ -46,6 +47,11 @@ async fn the_demo_has_whatsapp_and_telegram_dialogs_new_and_repeat() {
         )
         .await
         .unwrap();
+    eprintln!(
+        "demo_chats: {} dialogs, report in {:?}",
+        report.total,
+        started.elapsed()
+    );
     let rows = &report.rows;
     assert_eq!(
         report.total as u64, stats.dialogs,

@@ -263,26 +263,30 @@ impl ChatStore for SqliteStore {
         let (from, to) = (from.timestamp_millis(), to.timestamp_millis());
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         // The contact after a merge: contacts merge into the oldest, which
-        // is not merged further in practice (one level is followed).
+        // is not merged further in practice (one level is followed). The
+        // unary `+` keeps SQLite on the contact indexes in the correlated
+        // subqueries (without it the planner prefers the (project, time)
+        // indexes and the report turns quadratic).
         let sql = format!(
             "SELECT {DIALOG_COLUMNS},
                v.source, v.medium, v.campaign, v.content, v.term, v.channel, v.region, v.city,
                v.os, v.screen, v.device_type, v.landing, v.id IS NOT NULL,
                c.name,
+               CASE WHEN d.contact_id IS NULL THEN NULL ELSE
                (SELECT ci.value FROM contact_identities ci
-                 WHERE ci.project_id = d.project_id AND ci.kind = 'phone'
-                   AND ci.contact_id = COALESCE(c.merged_into, d.contact_id)
-                 ORDER BY ci.first_seen LIMIT 1),
+                 WHERE ci.contact_id = COALESCE(c.merged_into, d.contact_id)
+                   AND +ci.project_id = d.project_id AND +ci.kind = 'phone'
+                 ORDER BY ci.first_seen LIMIT 1) END,
+               CASE WHEN d.contact_id IS NULL THEN NULL ELSE
                (SELECT json_group_array(json_array(kind, at)) FROM (
                   SELECT l.kind AS kind, l.created_at AS at FROM leads l
-                   WHERE l.project_id = d.project_id
-                     AND l.contact_id = COALESCE(c.merged_into, d.contact_id)
-                     AND l.created_at < d.started_at
+                   WHERE l.contact_id = COALESCE(c.merged_into, d.contact_id)
+                     AND +l.project_id = d.project_id AND +l.created_at < d.started_at
                   UNION ALL
                   SELECT 'chat' AS kind, e.started_at AS at FROM chat_dialogs e
-                   WHERE e.project_id = d.project_id AND e.lead_id IS NULL
-                     AND e.contact_id = d.contact_id AND e.started_at < d.started_at
-                  ORDER BY at DESC LIMIT 20))
+                   WHERE e.contact_id = d.contact_id AND +e.project_id = d.project_id
+                     AND e.lead_id IS NULL AND +e.started_at < d.started_at
+                  ORDER BY at DESC LIMIT 20)) END
              FROM chat_dialogs d
              LEFT JOIN visits v ON v.id = d.visit_id AND v.project_id = d.project_id
              LEFT JOIN contacts c ON c.id = d.contact_id AND c.project_id = d.project_id
