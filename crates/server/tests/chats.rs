@@ -747,6 +747,18 @@ async fn projects_never_see_each_others_chats() {
     // B has no WhatsApp configured: A's signed delivery to B's URL is refused.
     let to_b = whatsapp(&s, &pk_b, &body, APP_SECRET).await;
     assert_eq!(to_b.status, StatusCode::NOT_FOUND, "{}", to_b.text);
+    // Nor A's Telegram secret, nor A's verify token, on B's URLs.
+    let tg_b = telegram(&s, &pk_b, &at(TG_TEXT, now), Some(TG_SECRET)).await;
+    assert_eq!(tg_b.status, StatusCode::NOT_FOUND, "{}", tg_b.text);
+    let verify_b = s
+        .call(
+            Method::GET,
+            &format!("/hooks/{pk_b}/whatsapp?hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=1"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(verify_b.status, StatusCode::FORBIDDEN);
     // B quoting A's visit code and A's message id: its own, unattributed dialog.
     let own = s
         .call(
@@ -767,4 +779,55 @@ async fn projects_never_see_each_others_chats() {
     // A still has exactly its one dialog.
     let ra = report(&s, &key_a, &format!("from={}&to={}", today(), today())).await;
     assert_eq!(ra.body["total"], 1);
+}
+
+#[tokio::test]
+async fn a_dialog_follows_its_contact_into_a_merge() {
+    let s = TestServer::new().await;
+    let (_, pk, key) = s.project("studio").await;
+    configure(&s, &key, messengers_config()).await;
+    let form = s
+        .call(
+            Method::POST,
+            "/api/v1/leads",
+            Some(&key),
+            Some(json!({"vid": "x-older", "phone": "+79031112233", "name": "Ольга"})),
+        )
+        .await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.text);
+    let older = form.body["contact_id"].as_i64().unwrap();
+    let v = collect(
+        &s,
+        &pk,
+        "y-chat",
+        "https://photo.ru/?utm_source=vk&utm_medium=social",
+    )
+    .await;
+    let chat = s
+        .call(
+            Method::POST,
+            "/api/v1/chats",
+            Some(&key),
+            Some(json!({"id": "777:1", "channel": "telegram", "from": "777",
+                "text": format!("/start v{}", v["visit_code"]), "sent_at": Utc::now().to_rfc3339()})),
+        )
+        .await;
+    assert_eq!(chat.status, StatusCode::OK, "{}", chat.text);
+    assert_eq!(chat.body["visit_id"], v["visit_id"]);
+    assert_ne!(chat.body["contact_id"], older);
+    // A lead naming the chat's visitor and the form's phone: one person.
+    let merge = s
+        .call(
+            Method::POST,
+            "/api/v1/leads",
+            Some(&key),
+            Some(json!({"vid": "y-chat", "phone": "+79031112233"})),
+        )
+        .await;
+    assert_eq!(merge.body["contact_id"], older, "{}", merge.text);
+    let rep = report(&s, &key, &format!("from={}&to={}", today(), today())).await;
+    let row = &rep.body["rows"][0];
+    assert_eq!(row["contact_id"], older, "{row}");
+    assert_eq!(row["contact_phone"], "+79031112233");
+    assert_eq!(row["earlier_contacts"][0]["kind"], "form", "{row}");
 }

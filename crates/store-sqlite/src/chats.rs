@@ -286,7 +286,8 @@ impl ChatStore for SqliteStore {
                   SELECT 'chat' AS kind, e.started_at AS at FROM chat_dialogs e
                    WHERE e.contact_id = d.contact_id AND +e.project_id = d.project_id
                      AND e.lead_id IS NULL AND +e.started_at < d.started_at
-                  ORDER BY at DESC LIMIT 20)) END
+                  ORDER BY at DESC LIMIT 20)) END,
+               COALESCE(c.merged_into, d.contact_id)
              FROM chat_dialogs d
              LEFT JOIN visits v ON v.id = d.visit_id AND v.project_id = d.project_id
              LEFT JOIN contacts c ON c.id = d.contact_id AND c.project_id = d.project_id
@@ -295,8 +296,10 @@ impl ChatStore for SqliteStore {
         );
         self.read(move |c| {
             query_vec(c, &sql, params![project, from, to, limit], |r| {
-                let dialog = dialog_from_row(r)?;
+                let mut dialog = dialog_from_row(r)?;
                 let w = DIALOG_WIDTH;
+                // The surviving contact, when the dialog's was merged.
+                dialog.contact_id = r.get(w + 16)?;
                 let has_visit: bool = r.get(w + 12)?;
                 let visit = if has_visit {
                     Some(ChatVisitFacts {
