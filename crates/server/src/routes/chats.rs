@@ -4,6 +4,7 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiProject};
+use crate::routes::crm::project_by_key;
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -13,18 +14,6 @@ use axum::Json;
 use chrono::NaiveDate;
 use skvoz_app::chats::{ChatDelivery, ChatInput, ChatOutcome, ChatReport, ChatReportQuery};
 use std::collections::HashMap;
-
-async fn project_by_key(
-    state: &AppState,
-    public_key: &str,
-) -> ApiResult<std::sync::Arc<skvoz_app::tracking::context::ProjectContext>> {
-    state
-        .app
-        .contexts
-        .by_public_key(public_key)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such project"))
-}
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
