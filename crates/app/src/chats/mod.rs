@@ -52,7 +52,8 @@ pub struct ChatOutcome {
     pub deal_id: Option<i64>,
     /// That lead joined the contact's open deal instead of opening one.
     pub lead_duplicate: bool,
-    /// The message was the prefilled text with its code removed.
+    /// The dialog's first message was the prefilled text with its code
+    /// removed (the dialog is unattributed).
     pub code_edited_away: bool,
 }
 
