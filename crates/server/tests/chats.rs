@@ -831,3 +831,83 @@ async fn a_dialog_follows_its_contact_into_a_merge() {
     assert_eq!(row["contact_phone"], "+79031112233");
     assert_eq!(row["earlier_contacts"][0]["kind"], "form", "{row}");
 }
+
+/// Regression guard: a crash between storing a dialog's first message and
+/// making its lead must not leave the dialog without a lead forever — the
+/// sender's redelivery finishes the job.
+#[tokio::test]
+async fn a_redelivered_first_message_finishes_an_interrupted_lead() {
+    let s = TestServer::new().await;
+    let (project, _, key) = s.project("studio").await;
+    configure(&s, &key, messengers_config()).await;
+    let scope = skvoz_store::Scope::new(skvoz_domain::ProjectId(project));
+    let sent_at = Utc::now() - Duration::minutes(3);
+    // The message stored, the process gone before the lead.
+    let rec = s
+        .app
+        .store
+        .record_chat_message(
+            scope,
+            skvoz_store::NewChatMessage {
+                messenger: "whatsapp".into(),
+                external_chat: "79161234567".into(),
+                message_id: "wamid.crash".into(),
+                sent_at,
+                kind: "text".into(),
+                text: Some("Здравствуйте".into()),
+                name: None,
+                phone: Some("+79161234567".into()),
+                username: None,
+                visit_code: None,
+                visit_id: None,
+                page: None,
+                code_edited_away: false,
+                tags: vec![],
+            },
+            skvoz_store::DialogPolicy {
+                gap: Duration::hours(24),
+                repeat_window: Duration::days(30),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(rec.lead_id, None);
+    let r = s
+        .call(
+            Method::POST,
+            "/api/v1/chats",
+            Some(&key),
+            Some(
+                json!({"id": "wamid.crash", "channel": "whatsapp", "from": "+79161234567",
+                "text": "Здравствуйте", "sent_at": sent_at.to_rfc3339()}),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["duplicate"], true);
+    assert_eq!(r.body["dialog_id"], rec.dialog_id);
+    let lead = r.body["lead_id"].as_i64().expect("the lead is made now");
+    // And only once.
+    let again = s
+        .call(
+            Method::POST,
+            "/api/v1/chats",
+            Some(&key),
+            Some(
+                json!({"id": "wamid.crash", "channel": "whatsapp", "from": "+79161234567",
+                "text": "Здравствуйте", "sent_at": sent_at.to_rfc3339()}),
+            ),
+        )
+        .await;
+    assert_eq!(again.body["lead_id"], lead);
+    let contact = r.body["contact_id"].as_i64().unwrap();
+    let c = s
+        .call(
+            Method::GET,
+            &format!("/api/v1/contacts/{contact}"),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(c.body["leads"].as_array().unwrap().len(), 1, "{}", c.text);
+}

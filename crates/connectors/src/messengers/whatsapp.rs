@@ -177,7 +177,13 @@ pub fn parse_webhook(body: &[u8]) -> Result<WhatsAppDelivery, MessengerError> {
                     external_chat: digits.clone(),
                     message_id: id.to_owned(),
                     phone: Some(format!("+{digits}")),
-                    name: names.get(from).map(|n| n.chars().take(200).collect()),
+                    // `contacts[].wa_id` can differ from `from` (numbers
+                    // WhatsApp rewrites, e.g. Brazil's ninth digit): with a
+                    // single contact in the change it is still the sender.
+                    name: names
+                        .get(from)
+                        .or_else(|| (names.len() == 1).then(|| names.values().next()).flatten())
+                        .map(|n| n.chars().take(200).collect()),
                     username: None,
                     text: message_text(m, kind),
                     kind: kind.chars().take(32).collect(),
@@ -205,6 +211,16 @@ mod tests {
         assert!(!signature_valid(body, None, "s3cret"));
         assert!(!signature_valid(body, Some("sha256=zz"), "s3cret"));
         assert!(!signature_valid(body, Some(&sig), ""));
+    }
+
+    #[test]
+    fn the_single_contact_names_a_sender_whose_wa_id_was_rewritten() {
+        let body = br#"{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{
+            "contacts":[{"wa_id":"5511912345678","profile":{"name":"Joao"}}],
+            "messages":[{"from":"551112345678","id":"wamid.x","timestamp":"1700000000","type":"text","text":{"body":"oi"}}]}}]}]}"#;
+        let d = parse_webhook(body).expect("parses");
+        assert_eq!(d.messages[0].name.as_deref(), Some("Joao"));
+        assert_eq!(d.messages[0].external_chat, "551112345678");
     }
 
     #[test]
