@@ -3,7 +3,8 @@
 //! number of days — visitors and their visits from Yandex and Google (organic
 //! and ads), VK and Telegram, e-mail newsletters, referring sites and direct
 //! entries; form leads (some repeated while the deal is open, some without a
-//! visit); deals moving through the pipeline to won or lost, and repeat sales.
+//! visit); WhatsApp and Telegram dialogs (see `chats`); deals moving through
+//! the pipeline to won or lost, and repeat sales.
 //!
 //! Everything enters through the services real data takes — history import
 //! for hits, the form-lead path, CRM deal upserts — so sessionization, the
@@ -17,6 +18,7 @@
 //! memory does not grow with the number of visitors.
 
 mod costs;
+mod chats;
 
 use crate::crm::{LeadInput, Strictness};
 use crate::projects::CreatedProject;
@@ -113,7 +115,7 @@ pub struct DemoStats {
     pub visits: u64,
     /// Page views and events of those visits (crawler hits not counted).
     pub hits: u64,
-    /// Form leads, duplicates included.
+    /// Leads (forms and messenger dialogs), duplicates included.
     pub leads: u64,
     /// Deals (one per lead that was not a duplicate).
     pub deals: u64,
@@ -121,6 +123,8 @@ pub struct DemoStats {
     pub won: u64,
     /// Daily cost rows (campaign × ad × keyword × day).
     pub cost_rows: u64,
+    /// Messenger dialogs (their leads are counted in `leads`).
+    pub dialogs: u64,
 }
 
 /// What seeding produced, for printing once.
@@ -179,6 +183,7 @@ pub async fn generate(
     let last = replay.overlapped(batch, imported.take()).await?;
     replay.replay(last).await?;
     replay.stats.cost_rows = costs::generate(app, &ctx, options.seed).await?;
+    chats::generate(app, project.id, options, &mut replay.stats).await?;
     progress(total, total);
     Ok((created, replay.stats))
 }

@@ -4,6 +4,7 @@
 //! result; services never see HTTP types and never write SQL.
 
 pub mod auth;
+pub mod chats;
 pub mod crm;
 pub mod demo;
 mod error;
@@ -48,6 +49,10 @@ pub struct App {
     pub reports: Arc<reports::ReportService>,
     /// Ad spend import.
     pub costs: reports::costs::CostService,
+    /// Messenger chats (WhatsApp, Telegram, generic).
+    pub chats: chats::ChatService,
+    /// The chat report.
+    pub chat_report: chats::ChatReportService,
 }
 
 /// Options of the services that are not the store.
@@ -82,6 +87,8 @@ impl App {
             alytics: crm::AlyticsService::new(store.clone(), contexts.clone()),
             reports: Arc::new(reports::ReportService::new(store.clone())),
             costs: reports::costs::CostService::new(store.clone()),
+            chats: chats::ChatService::new(store.clone()),
+            chat_report: chats::ChatReportService::new(store.clone()),
             contexts,
             store,
         }

@@ -513,7 +513,7 @@ async fn main() -> anyhow::Result<()> {
             app.shutdown().await?;
             print_json(&project)?;
             eprintln!(
-                "demo: {} visitors, {} visits, {} hits, {} leads, {} deals ({} won), {} daily cost rows over the {} days before {} in {:.1} s",
+                "demo: {} visitors, {} visits, {} hits, {} leads, {} deals ({} won), {} daily cost rows, {} chat dialogs over the {} days before {} in {:.1} s",
                 stats.visitors,
                 stats.visits,
                 stats.hits,
@@ -521,6 +521,7 @@ async fn main() -> anyhow::Result<()> {
                 stats.deals,
                 stats.won,
                 stats.cost_rows,
+                stats.dialogs,
                 options.days,
                 options.end,
                 started.elapsed().as_secs_f64()

@@ -5,3 +5,4 @@
 
 pub mod costs;
 pub mod crm;
+pub mod messengers;

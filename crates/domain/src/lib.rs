@@ -4,11 +4,13 @@
 //! exhaustively and reused by every store backend and service.
 
 pub mod attribution;
+pub mod chat_report;
 pub mod contact;
 pub mod cost;
 pub mod crm;
 pub mod ids;
 pub mod metrics;
+pub mod messengers;
 pub mod money;
 pub mod project;
 pub mod settings;

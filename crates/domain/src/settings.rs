@@ -30,6 +30,8 @@ pub struct ProjectSettings {
     pub crm: CrmSettings,
     /// Attribution: default model, lookback window, model parameters.
     pub attribution: AttributionSettings,
+    /// WhatsApp and Telegram tracking.
+    pub messengers: crate::messengers::MessengerSettings,
 }
 
 /// How conversions are attributed to the touches of their journeys.
@@ -597,6 +599,7 @@ impl ProjectSettings {
                 ));
             }
         }
+        self.messengers.validate()?;
         for kind in [StageKind::Open, StageKind::Won, StageKind::Lost] {
             if !stages.iter().any(|s| s.kind == kind) {
                 return Err(FieldError::new(

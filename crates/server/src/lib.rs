@@ -106,6 +106,14 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::reports::dynamics))
         .routes(routes!(routes::reports::funnel))
         .routes(routes!(routes::reports::import_costs))
+        .routes(routes!(routes::chats::create_chat))
+        .routes(routes!(routes::chats::get_dialog))
+        .routes(routes!(routes::chats::chat_report))
+        .routes(routes!(
+            routes::chats::whatsapp_verify,
+            routes::chats::whatsapp_hook
+        ))
+        .routes(routes!(routes::chats::telegram_hook))
 }
 
 /// The OpenAPI document of every documented route.

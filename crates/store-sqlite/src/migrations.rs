@@ -1,5 +1,7 @@
 //! Schema migrations, embedded in the binary, tracked by SQLite's
-//! `user_version`. Append new files; never edit one that has shipped.
+//! `user_version`. Append new files; never edit one that has shipped. The
+//! position in this list is what `user_version` counts, so a file's number
+//! is its position.
 
 use rusqlite_migration::{Migrations, M};
 
@@ -9,7 +11,8 @@ pub(crate) fn all() -> Migrations<'static> {
         M::up(include_str!("../migrations/0001_core.sql")),
         M::up(include_str!("../migrations/0002_visits.sql")),
         M::up(include_str!("../migrations/0003_crm.sql")),
-        M::up(include_str!("../migrations/0007_costs.sql")),
+        M::up(include_str!("../migrations/0004_costs.sql")),
+        M::up(include_str!("../migrations/0005_chats.sql")),
     ])
 }
 

@@ -34,6 +34,7 @@ macro_rules! conformance_suite {
             deal_upserts_are_idempotent_and_scoped,
             costs_replace_by_day_and_source_and_are_scoped,
             report_facts_are_scoped,
+            chat_dialogs_are_idempotent_and_scoped,
         );
     };
     (@tests $factory:path; $($name:ident),* $(,)?) => {
@@ -747,4 +748,152 @@ pub async fn report_facts_are_scoped<S: Store>(store: &S) {
     assert!(store.report_deals(b).await.expect("deals").is_empty());
     assert!(store.report_contact_visits(b).await.expect("cv").is_empty());
     assert!(store.report_stage_history(b).await.expect("h").is_empty());
+}
+
+fn chat_message(
+    id: &str,
+    chat: &str,
+    at: DateTime<Utc>,
+    code: Option<i64>,
+) -> crate::NewChatMessage {
+    crate::NewChatMessage {
+        messenger: "whatsapp".into(),
+        external_chat: chat.into(),
+        message_id: id.into(),
+        sent_at: at,
+        kind: "text".into(),
+        text: Some("hello".into()),
+        name: Some("Anna".into()),
+        phone: Some(format!("+{chat}")),
+        username: None,
+        visit_code: code,
+        visit_id: None,
+        page: None,
+        code_edited_away: false,
+        tags: vec!["t".into()],
+    }
+}
+
+/// Messages group into dialogs by the gap, a repeat dialog is told from a
+/// new one by the window, a new code starts a dialog, redelivery changes
+/// nothing, and another project sees none of it.
+pub async fn chat_dialogs_are_idempotent_and_scoped<S: Store>(store: &S) {
+    let a = Scope::new(
+        store
+            .create_project(new_project("ca"))
+            .await
+            .expect("create")
+            .id,
+    );
+    let b = Scope::new(
+        store
+            .create_project(new_project("cb"))
+            .await
+            .expect("create")
+            .id,
+    );
+    let policy = crate::DialogPolicy {
+        gap: Duration::hours(24),
+        repeat_window: Duration::days(30),
+    };
+    let t0 = Utc::now() - Duration::days(10);
+    let first = store
+        .record_chat_message(a, chat_message("m1", "7999", t0, Some(5)), policy)
+        .await
+        .expect("record");
+    assert!(first.first_message && first.is_new && !first.replayed);
+    let again = store
+        .record_chat_message(a, chat_message("m1", "7999", t0, Some(5)), policy)
+        .await
+        .expect("replay");
+    assert!(again.replayed && again.first_message);
+    assert_eq!(again.dialog_id, first.dialog_id);
+    let next = store
+        .record_chat_message(
+            a,
+            chat_message("m2", "7999", t0 + Duration::hours(1), None),
+            policy,
+        )
+        .await
+        .expect("record");
+    assert_eq!(next.dialog_id, first.dialog_id);
+    assert!(!next.first_message);
+    let later = store
+        .record_chat_message(
+            a,
+            chat_message("m3", "7999", t0 + Duration::days(3), None),
+            policy,
+        )
+        .await
+        .expect("record");
+    assert_ne!(later.dialog_id, first.dialog_id);
+    assert!(
+        later.first_message && !later.is_new,
+        "repeat within the window"
+    );
+    let clicked = store
+        .record_chat_message(
+            a,
+            chat_message(
+                "m4",
+                "7999",
+                t0 + Duration::days(3) + Duration::minutes(5),
+                Some(6),
+            ),
+            policy,
+        )
+        .await
+        .expect("record");
+    assert_ne!(
+        clicked.dialog_id, later.dialog_id,
+        "a new code starts a dialog"
+    );
+    store
+        .link_dialog(a, first.dialog_id, None, None)
+        .await
+        .expect("link");
+    let d = store
+        .dialog(a, first.dialog_id)
+        .await
+        .expect("dialog")
+        .expect("exists");
+    assert_eq!((d.messages, d.visit_code, d.is_new), (2, Some(5), true));
+    assert_eq!(d.tags, vec!["t".to_owned()]);
+    assert_eq!(
+        store
+            .dialog_messages(a, first.dialog_id)
+            .await
+            .expect("messages")
+            .len(),
+        2
+    );
+    let from = t0 - Duration::days(1);
+    let to = Utc::now();
+    let rows = store
+        .chat_report_rows(a, from, to, 100)
+        .await
+        .expect("rows");
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[0].contact_phone.as_deref(), Some("+7999"));
+    // Project b: none of a's dialogs, and the same message id is its own.
+    assert!(store
+        .dialog(b, first.dialog_id)
+        .await
+        .expect("dialog")
+        .is_none());
+    assert!(store
+        .chat_report_rows(b, from, to, 100)
+        .await
+        .expect("rows")
+        .is_empty());
+    let own = store
+        .record_chat_message(b, chat_message("m1", "7999", t0, None), policy)
+        .await
+        .expect("record");
+    assert!(!own.replayed && own.is_new);
+    assert!(store
+        .dialog_messages(b, first.dialog_id)
+        .await
+        .expect("messages")
+        .is_empty());
 }

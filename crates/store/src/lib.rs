@@ -11,6 +11,7 @@
 //! id into every query. A handler cannot forget to filter because it never
 //! writes the filter.
 
+mod chats;
 pub mod conformance;
 mod crm;
 mod error;
@@ -20,6 +21,10 @@ mod settings;
 mod users;
 mod visits;
 
+pub use chats::{
+    ChatDialog, ChatRecorded, ChatReportRow, ChatStore, ChatVisitFacts, DialogPolicy,
+    EarlierContact, NewChatMessage, StoredChatMessage,
+};
 pub use crm::{
     Contact, CrmStore, Deal, DealRecorded, DealWrite, Lead, LeadPolicy, LeadRecorded, NewLead,
     PullRun, StageChange,
@@ -72,7 +77,14 @@ pub trait MaintenanceStore: Send + Sync {
 
 /// Everything a skvoz node needs from persistence.
 pub trait Store:
-    ProjectStore + SettingsStore + UserStore + VisitStore + CrmStore + ReportStore + MaintenanceStore
+    ProjectStore
+    + SettingsStore
+    + UserStore
+    + VisitStore
+    + CrmStore
+    + ReportStore
+    + ChatStore
+    + MaintenanceStore
 {
 }
 
@@ -83,6 +95,7 @@ impl<T> Store for T where
         + VisitStore
         + CrmStore
         + ReportStore
+        + ChatStore
         + MaintenanceStore
 {
 }

@@ -36,6 +36,8 @@ pub struct ProjectContext {
     pub session_timeout: chrono::Duration,
     /// Compiled channel rules.
     pub channels: ChannelClassifier,
+    /// WhatsApp prefill texts and Telegram payloads, compiled.
+    pub messenger_links: skvoz_domain::messengers::MessengerLinks,
 }
 
 type Slot = (Option<Arc<ProjectContext>>, Instant);
@@ -82,6 +84,7 @@ impl ContextCache {
                 settings.general.session_timeout_minutes,
             )),
             channels,
+            messenger_links: skvoz_domain::messengers::MessengerLinks::new(&settings.messengers),
             settings,
             project,
         }))

@@ -77,8 +77,15 @@ pub struct HitOutcome {
     pub visit_code: Option<i64>,
     /// Tracking phone number to show (call tracking; `None` until pools exist).
     pub phone: Option<String>,
-    /// Text to prefill in messenger links (`None` until configured).
+    /// Text to prefill in messenger links (`None` until configured): the
+    /// first configured WhatsApp number's.
     pub wa_text: Option<String>,
+    /// Every configured WhatsApp number with its prefill text for this page.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub wa: Vec<skvoz_domain::messengers::WaPrefill>,
+    /// Every configured Telegram bot with its `start` payload for this visit.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tg: Vec<skvoz_domain::messengers::TgPayload>,
     /// Set when the hit came from a known bot and was only counted.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub bot: bool,

@@ -295,6 +295,8 @@ impl TrackingService {
                 visit_code: None,
                 phone: None,
                 wa_text: None,
+                wa: Vec::new(),
+                tg: Vec::new(),
                 bot: true,
             };
             return Ok((
@@ -472,12 +474,23 @@ impl TrackingService {
         if let Some(o) = overlay {
             o.insert(vid.clone(), session.clone());
         }
+        // Messenger links: nothing to do (no allocation) unless configured.
+        let (wa, tg) = if ctx.messenger_links.is_empty() {
+            (Vec::new(), Vec::new())
+        } else {
+            (
+                ctx.messenger_links.wa_texts(&f.url, session.code),
+                ctx.messenger_links.tg_payloads(session.code),
+            )
+        };
         let outcome = HitOutcome {
             vid,
             visit_id: Some(session.visit_id),
             visit_code: Some(session.code),
             phone: None,
-            wa_text: None,
+            wa_text: wa.first().map(|w| w.t.clone()),
+            wa,
+            tg,
             bot: false,
         };
         Ok((outcome, prepared))

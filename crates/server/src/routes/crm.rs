@@ -266,7 +266,8 @@ pub struct SecretQuery {
     secret: String,
 }
 
-async fn project_by_key(
+/// The project context of a webhook URL's public key (404 when unknown).
+pub(crate) async fn project_by_key(
     state: &AppState,
     public_key: &str,
 ) -> ApiResult<std::sync::Arc<skvoz_app::tracking::context::ProjectContext>> {

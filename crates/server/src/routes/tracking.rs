@@ -78,6 +78,16 @@ pub struct CollectResponse {
     pub phone: Option<String>,
     /// Text to prefill in messenger links, if any.
     pub wa_text: Option<String>,
+    /// Configured WhatsApp numbers (digits, `n`) with the text to prefill
+    /// on this page (`t`); absent when none are configured.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<Object>)]
+    pub wa: Vec<skvoz_domain::messengers::WaPrefill>,
+    /// Configured Telegram bots (`b`) with this visit's `start` payload
+    /// (`p`); absent when none are configured.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<Object>)]
+    pub tg: Vec<skvoz_domain::messengers::TgPayload>,
 }
 
 impl From<HitOutcome> for CollectResponse {
@@ -88,6 +98,8 @@ impl From<HitOutcome> for CollectResponse {
             visit_code: o.visit_code,
             phone: o.phone,
             wa_text: o.wa_text,
+            wa: o.wa,
+            tg: o.tg,
         }
     }
 }
@@ -259,7 +271,10 @@ pub async fn hits(
 }
 
 /// The site script, embedded in the binary.
-pub const TRACKER_JS: &str = include_str!("../../assets/t.js");
+pub const TRACKER_JS: &str = concat!(
+    include_str!("../../assets/t.js"),
+    include_str!("../../assets/chats.js")
+);
 
 /// The site script. Cached by browsers for an hour; gzip when accepted.
 #[utoipa::path(get, path = "/t.js", tag = "tracking",

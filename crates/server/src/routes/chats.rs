@@ -1,0 +1,177 @@
+//! Messenger chats: the WhatsApp Cloud API webhook (verification handshake
+//! and deliveries), the Telegram bot webhook, the generic
+//! `POST /api/v1/chats`, a dialog read back, and the chat report.
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, ApiProject};
+use crate::routes::crm::project_by_key;
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::NaiveDate;
+use skvoz_app::chats::{ChatDelivery, ChatInput, ChatOutcome, ChatReport, ChatReportQuery};
+use std::collections::HashMap;
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// A chat message in the generic shape, for any messenger platform or
+/// script: `{"id", "channel", "from", "text", "sent_at"}` plus optional
+/// `name`, `visit_code`, `tags`. Idempotent on (`channel`, `id`).
+#[utoipa::path(post, path = "/api/v1/chats", tag = "chats", security(("api_key" = [])),
+    request_body(content = Object, description = "id, channel (whatsapp|telegram|…), from, text?, sent_at, name?, visit_code?, tags?"),
+    responses((status = 200, description = "the message's dialog, visit, contact and lead"), (status = 422, description = "a bad field")))]
+pub async fn create_chat(
+    State(state): State<AppState>,
+    project: ApiProject,
+    ApiJson(input): ApiJson<ChatInput>,
+) -> ApiResult<Json<ChatOutcome>> {
+    let ctx = state.app.contexts.by_id(project.0.id).await?;
+    Ok(Json(state.app.chats.create(&ctx, input).await?))
+}
+
+/// A dialog with its messages.
+#[utoipa::path(get, path = "/api/v1/chats/{dialog_id}", tag = "chats", security(("api_key" = [])),
+    params(("dialog_id" = i64, Path, description = "the dialog")),
+    responses((status = 200, description = "{dialog, messages}"), (status = 404)))]
+pub async fn get_dialog(
+    State(state): State<AppState>,
+    project: ApiProject,
+    Path(dialog_id): Path<i64>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let scope = project.scope();
+    let store = &state.app.store;
+    let dialog = store
+        .dialog(scope, dialog_id)
+        .await
+        .map_err(skvoz_app::AppError::from)?
+        .ok_or_else(|| ApiError::not_found(format!("dialog {dialog_id} not found")))?;
+    let messages = store
+        .dialog_messages(scope, dialog_id)
+        .await
+        .map_err(skvoz_app::AppError::from)?;
+    Ok(Json(
+        serde_json::json!({ "dialog": dialog, "messages": messages }),
+    ))
+}
+
+fn date_param(q: &HashMap<String, String>, name: &str) -> ApiResult<Option<NaiveDate>> {
+    match q.get(name).map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| ApiError::invalid(name, format!("{name} must be a date YYYY-MM-DD"))),
+    }
+}
+
+fn usize_param(q: &HashMap<String, String>, name: &str) -> ApiResult<Option<usize>> {
+    match q.get(name) {
+        None => Ok(None),
+        Some(s) => s
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| ApiError::invalid(name, format!("{name} must be a whole number"))),
+    }
+}
+
+/// The chat report: one row per dialog that started in `from..=to` (days
+/// of the project's time zone) and the widgets over all of them — new vs
+/// repeat, top pages, channels, messengers, dynamics by `granularity` —
+/// plus the same widgets for `compare_from..=compare_to`.
+#[utoipa::path(get, path = "/api/v1/reports/chats", tag = "reports", security(("api_key" = [])),
+    params(("from" = String, Query, description = "YYYY-MM-DD"), ("to" = String, Query, description = "YYYY-MM-DD, inclusive"),
+        ("granularity" = Option<String>, Query, description = "day (default), week, month, quarter"),
+        ("compare_from" = Option<String>, Query, description = "YYYY-MM-DD"), ("compare_to" = Option<String>, Query, description = "YYYY-MM-DD"),
+        ("limit" = Option<usize>, Query, description = "rows per page, default 500"), ("offset" = Option<usize>, Query, description = "rows to skip"),
+        ("top" = Option<usize>, Query, description = "pages in the top-pages widget, default 10")),
+    responses((status = 200, description = "{rows, widgets, compare, total}"), (status = 422)))]
+pub async fn chat_report(
+    State(state): State<AppState>,
+    project: ApiProject,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<ChatReport>> {
+    let ctx = state.app.contexts.by_id(project.0.id).await?;
+    let query = ChatReportQuery {
+        from: date_param(&q, "from")?
+            .ok_or_else(|| ApiError::invalid("from", "from=YYYY-MM-DD is required"))?,
+        to: date_param(&q, "to")?
+            .ok_or_else(|| ApiError::invalid("to", "to=YYYY-MM-DD is required"))?,
+        compare_from: date_param(&q, "compare_from")?,
+        compare_to: date_param(&q, "compare_to")?,
+        granularity: q.get("granularity").cloned(),
+        limit: usize_param(&q, "limit")?,
+        offset: usize_param(&q, "offset")?,
+        top: usize_param(&q, "top")?,
+    };
+    Ok(Json(state.app.chat_report.report(&ctx, query).await?))
+}
+
+/// WhatsApp's verification handshake: the raw `hub.challenge` when
+/// `hub.verify_token` matches `settings.messengers.whatsapp.verify_token`,
+/// else 403.
+#[utoipa::path(get, path = "/hooks/{public_key}/whatsapp", tag = "webhooks",
+    params(("public_key" = String, Path, description = "the project's public key"),
+        ("hub.mode" = String, Query, description = "subscribe"), ("hub.verify_token" = String, Query, description = "the verify token"),
+        ("hub.challenge" = String, Query, description = "echoed back")),
+    responses((status = 200, description = "the challenge", content_type = "text/plain"), (status = 403)))]
+pub async fn whatsapp_verify(
+    State(state): State<AppState>,
+    Path(public_key): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Response> {
+    let ctx = project_by_key(&state, &public_key).await?;
+    let challenge = state.app.chats.whatsapp_verify(
+        &ctx,
+        q.get("hub.mode").map(String::as_str),
+        q.get("hub.verify_token").map(String::as_str),
+        q.get("hub.challenge").map(String::as_str),
+    )?;
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        challenge,
+    )
+        .into_response())
+}
+
+/// WhatsApp Cloud API deliveries, checked by `X-Hub-Signature-256` (401
+/// and nothing stored when it is wrong); statuses are ignored, messages of
+/// every entry recorded; a redelivered message id changes nothing.
+#[utoipa::path(post, path = "/hooks/{public_key}/whatsapp", tag = "webhooks",
+    params(("public_key" = String, Path, description = "the project's public key")),
+    request_body(content = Object, description = "the Cloud API's webhook body"),
+    responses((status = 200, description = "what the delivery did"), (status = 401, description = "bad signature")))]
+pub async fn whatsapp_hook(
+    State(state): State<AppState>,
+    Path(public_key): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<ChatDelivery>> {
+    let ctx = project_by_key(&state, &public_key).await?;
+    let signature = header_str(&headers, "x-hub-signature-256");
+    Ok(Json(
+        state.app.chats.whatsapp(&ctx, signature, &body).await?,
+    ))
+}
+
+/// Telegram bot updates, checked by `X-Telegram-Bot-Api-Secret-Token`
+/// (which also names the bot); `/start <payload>` links the chat to the
+/// visit.
+#[utoipa::path(post, path = "/hooks/{public_key}/telegram", tag = "webhooks",
+    params(("public_key" = String, Path, description = "the project's public key")),
+    request_body(content = Object, description = "a Telegram Update"),
+    responses((status = 200, description = "what the update did"), (status = 401, description = "wrong secret token")))]
+pub async fn telegram_hook(
+    State(state): State<AppState>,
+    Path(public_key): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<ChatDelivery>> {
+    let ctx = project_by_key(&state, &public_key).await?;
+    let secret = header_str(&headers, "x-telegram-bot-api-secret-token");
+    Ok(Json(state.app.chats.telegram(&ctx, secret, &body).await?))
+}
