@@ -36,8 +36,11 @@ impl ReportStore for SqliteStore {
         self.read_blocking(|c| {
             let mut stmt = c
                 .prepare_cached(
+                    // `+project_id`: walk the table in rowid order from the
+                    // watermark; through the (project_id, started_at) index
+                    // SQLite would fetch every row at random and sort them.
                     "SELECT id, vid, started_at, channel, source, medium, campaign, content, term
-                     FROM visits WHERE id > ?2 AND project_id = ?1 ORDER BY id",
+                     FROM visits WHERE id > ?2 AND +project_id = ?1 ORDER BY id",
                 )
                 .map_err(backend_err)?;
             let mut rows = stmt
@@ -147,14 +150,16 @@ impl ReportStore for SqliteStore {
         self.read(move |c| {
             query_vec(
                 c,
+                // CROSS JOIN keeps the contacts' identities driving the
+                // lookups (left alone, SQLite walks every visitor link).
                 "SELECT ci.contact_id, v.id FROM contact_identities ci
-                   JOIN visits v ON v.project_id = ci.project_id AND v.vid = ci.value
+                   CROSS JOIN visits v ON v.project_id = ci.project_id AND v.vid = ci.value
                   WHERE ci.project_id = ?1 AND ci.kind = 'vid'
                  UNION
                  SELECT ci.contact_id, v.id FROM contact_identities ci
-                   JOIN visitor_links l
+                   CROSS JOIN visitor_links l
                      ON l.project_id = ci.project_id AND l.kind = ci.kind AND l.value = ci.value
-                   JOIN visits v ON v.project_id = l.project_id AND v.vid = l.vid
+                   CROSS JOIN visits v ON v.project_id = l.project_id AND v.vid = l.vid
                   WHERE ci.project_id = ?1 AND ci.kind IN ('ga_cid', 'ym_uid')",
                 params![scope.project().0],
                 |r| Ok((r.get(0)?, r.get(1)?)),
