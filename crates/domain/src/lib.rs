@@ -4,6 +4,7 @@
 //! exhaustively and reused by every store backend and service.
 
 pub mod attribution;
+pub mod calltracking;
 pub mod contact;
 pub mod crm;
 pub mod ids;

@@ -28,6 +28,8 @@ pub struct ProjectSettings {
     pub leads: LeadSettings,
     /// CRM connectors and the Alytics format.
     pub crm: CrmSettings,
+    /// Call tracking: number pools, call rules, telephony webhooks.
+    pub calltracking: crate::calltracking::CallTrackingSettings,
 }
 
 /// How leads open deals.
@@ -524,6 +526,7 @@ impl ProjectSettings {
                 ));
             }
         }
+        self.calltracking.validate(&g.default_region)?;
         for kind in [StageKind::Open, StageKind::Won, StageKind::Lost] {
             if !stages.iter().any(|s| s.kind == kind) {
                 return Err(FieldError::new(
