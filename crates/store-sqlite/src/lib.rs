@@ -5,6 +5,7 @@
 //! time anyway); a few read-only connections serve queries concurrently with
 //! it, which WAL allows. Blocking calls run on tokio's blocking pool.
 
+mod calls;
 mod conn;
 mod crm;
 mod migrations;

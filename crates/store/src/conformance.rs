@@ -16,6 +16,9 @@ use skvoz_domain::traffic::{classify, parse_user_agent};
 use skvoz_domain::{Money, ProjectName};
 use std::sync::Arc;
 
+mod calls;
+pub use calls::calls_and_reservations_are_idempotent_and_scoped;
+
 /// Instantiates every conformance test for a backend.
 #[macro_export]
 macro_rules! conformance_suite {
@@ -32,6 +35,7 @@ macro_rules! conformance_suite {
             a_failed_batch_stores_nothing,
             leads_dedup_and_merge,
             deal_upserts_are_idempotent_and_scoped,
+            calls_and_reservations_are_idempotent_and_scoped,
         );
     };
     (@tests $factory:path; $($name:ident),* $(,)?) => {

@@ -11,6 +11,7 @@
 //! id into every query. A handler cannot forget to filter because it never
 //! writes the filter.
 
+mod calls;
 pub mod conformance;
 mod crm;
 mod error;
@@ -19,6 +20,7 @@ mod settings;
 mod users;
 mod visits;
 
+pub use calls::{Call, CallStore, NewCall, NumberReservation, ReservationStats, VisitSpan};
 pub use crm::{
     Contact, CrmStore, Deal, DealRecorded, DealWrite, Lead, LeadPolicy, LeadRecorded, NewLead,
     PullRun, StageChange,
@@ -70,11 +72,17 @@ pub trait MaintenanceStore: Send + Sync {
 
 /// Everything a skvoz node needs from persistence.
 pub trait Store:
-    ProjectStore + SettingsStore + UserStore + VisitStore + CrmStore + MaintenanceStore
+    ProjectStore + SettingsStore + UserStore + VisitStore + CrmStore + CallStore + MaintenanceStore
 {
 }
 
 impl<T> Store for T where
-    T: ProjectStore + SettingsStore + UserStore + VisitStore + CrmStore + MaintenanceStore
+    T: ProjectStore
+        + SettingsStore
+        + UserStore
+        + VisitStore
+        + CrmStore
+        + CallStore
+        + MaintenanceStore
 {
 }
