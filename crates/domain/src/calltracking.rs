@@ -704,6 +704,7 @@ pub fn recommend_size(spans: &[Span], current: usize, max_rate: f64) -> Sizing {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
