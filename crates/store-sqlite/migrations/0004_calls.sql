@@ -27,7 +27,8 @@ CREATE UNIQUE INDEX calls_source ON calls(project_id, provider, source_id);
 CREATE INDEX calls_started ON calls(project_id, started_at);
 CREATE INDEX calls_caller ON calls(project_id, caller, started_at);
 
--- One row per visit that got a dynamic number.
+-- One row per visit and dynamic number it held (a visit whose hold ran
+-- out while it went on may get a second number).
 CREATE TABLE number_reservations (
     project_id     INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
     visit_id       INTEGER NOT NULL,
@@ -37,7 +38,7 @@ CREATE TABLE number_reservations (
     reserved_from  INTEGER NOT NULL,
     held_until     INTEGER NOT NULL,
     shared         INTEGER NOT NULL,
-    PRIMARY KEY (project_id, visit_id)
+    PRIMARY KEY (project_id, visit_id, number)
 ) WITHOUT ROWID;
 CREATE INDEX number_reservations_number ON number_reservations(project_id, number, reserved_from);
 CREATE INDEX number_reservations_until ON number_reservations(project_id, held_until);

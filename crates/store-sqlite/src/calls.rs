@@ -83,7 +83,7 @@ impl CallStore for SqliteStore {
                     .prepare_cached(
                         "INSERT INTO number_reservations (project_id, visit_id, vid, pool_id, number, reserved_from, held_until, shared)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                         ON CONFLICT(project_id, visit_id) DO UPDATE SET
+                         ON CONFLICT(project_id, visit_id, number) DO UPDATE SET
                             held_until = MAX(held_until, excluded.held_until)",
                     )
                     .map_err(backend_err)?;
@@ -157,7 +157,7 @@ impl CallStore for SqliteStore {
         let pool_id = pool_id.map(str::to_owned);
         self.read(move |c| {
             c.prepare_cached(
-                "SELECT COUNT(*), COALESCE(SUM(shared), 0) FROM number_reservations
+                "SELECT COUNT(DISTINCT visit_id), COUNT(DISTINCT CASE WHEN shared THEN visit_id END) FROM number_reservations
                  WHERE project_id = ?1 AND reserved_from >= ?2 AND reserved_from < ?3
                    AND (?4 IS NULL OR pool_id = ?4)",
             )

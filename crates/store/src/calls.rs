@@ -10,7 +10,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use skvoz_domain::calltracking::CallAttribution;
 
-/// One visit's hold on a dynamic number.
+/// One visit's hold on a dynamic number (keyed by project, visit and
+/// number).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NumberReservation {
     /// The visit.
@@ -125,7 +126,8 @@ pub trait CallStore: Send + Sync {
         number: &str,
         at: DateTime<Utc>,
     ) -> StoreResult<Vec<NumberReservation>>;
-    /// Reservations that started in `[from, to)` (of one pool, or all).
+    /// Visits whose reservations started in `[from, to)` (of one pool, or
+    /// all), and how many of them shared a number.
     async fn reservation_stats(
         &self,
         scope: Scope,
