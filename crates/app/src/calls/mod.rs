@@ -10,3 +10,6 @@ pub mod service;
 
 pub use numbers::NumberPools;
 pub use service::{CallOutcome, CallService};
+/// The telephony formats the routes parse (re-exported so handlers need
+/// no connector dependency).
+pub use skvoz_connectors::telephony;

@@ -60,11 +60,14 @@ pub struct LiveStatus {
     pub holders: usize,
 }
 
+/// A queued reservation: project, visit, number index.
+type PendingKey = (ProjectId, i64, usize);
+
 /// The reservations of every project, in memory.
 pub struct NumberPools {
     store: DynStore,
     projects: RwLock<HashMap<ProjectId, Arc<Mutex<ProjectPools>>>>,
-    pending: Mutex<HashMap<(ProjectId, i64, usize), (Scope, NumberReservation)>>,
+    pending: Mutex<HashMap<PendingKey, (Scope, NumberReservation)>>,
     /// Serializes flushes so a later flush never overtakes an earlier one.
     flushing: tokio::sync::Mutex<()>,
 }
@@ -90,7 +93,8 @@ impl NumberPools {
                     tracing::warn!(error = %e, "saving number reservations failed; retried next tick");
                 }
                 ticks += 1;
-                if ticks % 30 == 0 {
+                if ticks >= 30 {
+                    ticks = 0;
                     pools.sweep(Utc::now());
                 }
             }

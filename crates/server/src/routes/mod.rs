@@ -2,6 +2,7 @@
 //! service, map the result.
 
 pub mod auth;
+pub mod calls;
 pub mod crm;
 pub mod projects;
 pub mod settings;
