@@ -31,6 +31,8 @@ use skvoz_domain::Money;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
+pub mod calls;
+
 /// The login of the demo administrator.
 pub const DEMO_ADMIN: &str = "admin";
 
@@ -117,6 +119,8 @@ pub struct DemoStats {
     pub deals: u64,
     /// Deals that reached the won stage.
     pub won: u64,
+    /// Calls (call tracking), to tracking numbers and the shop's own.
+    pub calls: u64,
 }
 
 /// What seeding produced, for printing once.
@@ -174,8 +178,16 @@ pub async fn generate(
     }
     let last = replay.overlapped(batch, imported.take()).await?;
     replay.replay(last).await?;
+    let end = Utc.from_utc_datetime(&options.end.and_time(NaiveTime::MIN));
+    let from = end - Duration::days(i64::from(options.days) + 1);
+    let phoned = calls::generate(app, &ctx, options.seed, from, end).await?;
+    let mut stats = replay.stats;
+    stats.calls = phoned.calls;
+    stats.visits += phoned.offline_visits;
+    stats.leads += phoned.leads;
+    stats.deals += phoned.deals;
     progress(total, total);
-    Ok((created, replay.stats))
+    Ok((created, stats))
 }
 
 /// Creates the first admin when the store has no users yet; returns the

@@ -48,6 +48,10 @@ pub struct CallOutcome {
     pub lead_id: Option<i64>,
     /// The caller's contact.
     pub contact_id: Option<i64>,
+    /// The deal the call lead opened or joined (`null` on a replay).
+    pub deal_id: Option<i64>,
+    /// The call lead joined the contact's open deal instead of opening one.
+    pub duplicate: bool,
     /// It had been recorded before (same provider and id); nothing changed.
     pub replayed: bool,
 }
@@ -64,6 +68,8 @@ impl CallOutcome {
             shared: c.shared,
             lead_id: c.lead_id,
             contact_id: c.contact_id,
+            deal_id: None,
+            duplicate: false,
             replayed,
         }
     }
@@ -259,6 +265,7 @@ impl CallService {
             "answered": call.answered, "recording_url": call.recording_url,
             "attribution": attribution.as_str(), "pool": pool.map(|p| p.id.clone()),
         });
+        let mut deal = (None, false);
         let (lead_id, contact_id) = if target {
             let who = LeadIdentity {
                 visit_code: visit.as_ref().map(|v| v.code),
@@ -277,6 +284,7 @@ impl CallService {
                     payload,
                 )
                 .await?;
+            deal = (recorded.deal_id, recorded.duplicate);
             (
                 Some(recorded.lead_id),
                 (recorded.contact_id != 0).then_some(recorded.contact_id),
@@ -320,7 +328,11 @@ impl CallService {
         if !replayed {
             metrics::counter!("skvoz_ingested_total", "kind" => "call").increment(1);
         }
-        Ok(CallOutcome::of(&stored, replayed))
+        let mut outcome = CallOutcome::of(&stored, replayed);
+        if !replayed {
+            (outcome.deal_id, outcome.duplicate) = deal;
+        }
+        Ok(outcome)
     }
 
     /// The offline visit a call to a static number is attributed through.
