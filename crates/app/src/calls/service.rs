@@ -482,6 +482,18 @@ impl CallService {
         Ok(rows)
     }
 
+    /// Calls of the last `days` days, newest first.
+    pub async fn recent(
+        &self,
+        ctx: &ProjectContext,
+        days: u32,
+        limit: usize,
+    ) -> Result<Vec<CallRow>, AppError> {
+        let now = Utc::now();
+        self.list(ctx, now - Duration::days(i64::from(days)), now, limit)
+            .await
+    }
+
     /// Every pool with its numbers, how many are busy now and its shared
     /// rate over the last 7 days.
     pub async fn pools(&self, ctx: &ProjectContext) -> Result<Vec<PoolStatus>, AppError> {
