@@ -213,6 +213,15 @@ async fn dynamic_static_unidentified_and_repeat_calls() {
 
     let list = calls(&s, &key).await;
     assert_eq!(list.len(), 5);
+    let totals = s
+        .call(Method::GET, "/api/v1/calls", Some(&key), None)
+        .await
+        .body["totals"]
+        .clone();
+    assert_eq!(totals["calls"], 5);
+    assert_eq!(totals["target"], 3, "{totals}");
+    assert_eq!(totals["missed"], 1);
+    assert_eq!(totals["unique"], 4);
     let c5 = list.iter().find(|c| c["source_id"] == "c5").unwrap();
     assert_eq!(c5["missed"], true);
     assert_eq!(c5["source"], "yandex");

@@ -153,6 +153,25 @@ pub struct CallRow {
     pub channel: Option<String>,
 }
 
+/// Call counts of a period, for the dashboard.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct CallTotals {
+    /// Calls.
+    pub calls: usize,
+    /// Target calls.
+    pub target: usize,
+    /// Unique calls.
+    pub unique: usize,
+    /// Missed (not answered) calls.
+    pub missed: usize,
+    /// Visits that got a dynamic number in the period.
+    pub visits_with_number: i64,
+    /// Of them, visits whose number was shared.
+    pub shared_visits: i64,
+    /// `shared_visits / visits_with_number` (0 without such visits).
+    pub shared_visit_rate: f64,
+}
+
 /// The call-tracking use cases.
 #[derive(Clone)]
 pub struct CallService {
@@ -480,6 +499,30 @@ impl CallService {
             });
         }
         Ok(rows)
+    }
+
+    /// Counts of calls (as listed) and the shared-visit rate of `[from, to)`.
+    pub async fn totals(
+        &self,
+        ctx: &ProjectContext,
+        rows: &[CallRow],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<CallTotals, AppError> {
+        let stats = self
+            .store
+            .reservation_stats(ctx.scope, None, from, to)
+            .await?;
+        let count = |f: fn(&CallRow) -> bool| rows.iter().filter(|r| f(r)).count();
+        Ok(CallTotals {
+            calls: rows.len(),
+            target: count(|r| r.call.call.is_target),
+            unique: count(|r| r.call.call.is_unique),
+            missed: count(|r| r.missed),
+            visits_with_number: stats.reservations,
+            shared_visits: stats.shared,
+            shared_visit_rate: rate(stats.shared, stats.reservations),
+        })
     }
 
     /// Calls of the last `days` days, newest first.

@@ -81,6 +81,10 @@ pub struct CallList {
     /// Calls, newest first.
     #[schema(value_type = Vec<Object>)]
     pub calls: Vec<CallRow>,
+    /// Counts of the listed calls (calls, target, unique, missed) and the
+    /// period's shared-visit rate.
+    #[schema(value_type = Object)]
+    pub totals: skvoz_app::calls::service::CallTotals,
 }
 
 /// Calls of a period (default the last 7 days), newest first, with the
@@ -113,7 +117,8 @@ pub async fn list_calls(
         return Err(ApiError::invalid("limit", "limit must be 1-10000"));
     }
     let calls = state.app.calls.list(&ctx, from, to, limit).await?;
-    Ok(Json(CallList { calls }))
+    let totals = state.app.calls.totals(&ctx, &calls, from, to).await?;
+    Ok(Json(CallList { calls, totals }))
 }
 
 /// The pools list.
