@@ -633,6 +633,22 @@ async fn projects_never_see_each_others_calls_pools_or_hooks() {
         ))
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    // A project without pools sees none, and cannot size A's.
+    let (_, _, key_c) = s.project("c").await;
+    let r = s
+        .call(Method::GET, "/api/v1/callpools", Some(&key_c), None)
+        .await;
+    assert_eq!(r.body["pools"], json!([]));
+    let r = s
+        .call(
+            Method::GET,
+            "/api/v1/callpools/ads/sizing",
+            Some(&key_c),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(calls(&s, &key_c).await.is_empty());
     // A ping with A's visit under B's key holds nothing.
     let r = s
         .send(
