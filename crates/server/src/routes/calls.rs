@@ -4,6 +4,7 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{parse_json, ApiJson, ApiProject};
+use crate::routes::crm::{project_by_key, SecretQuery};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, RawQuery, State};
@@ -173,18 +174,6 @@ pub async fn pool_sizing(
     Ok(Json(state.app.calls.sizing(&ctx, &id, days).await?))
 }
 
-async fn project_by_key(
-    state: &AppState,
-    public_key: &str,
-) -> ApiResult<std::sync::Arc<skvoz_app::tracking::context::ProjectContext>> {
-    state
-        .app
-        .contexts
-        .by_public_key(public_key)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such project"))
-}
-
 /// Zadarma's URL check: a GET with `zd_echo=X` is answered with `X`.
 #[utoipa::path(get, path = "/hooks/{public_key}/zadarma", tag = "webhooks",
     params(("public_key" = String, Path, description = "the project's public key"), ("zd_echo" = String, Query, description = "echoed back")),
@@ -221,13 +210,6 @@ pub async fn zadarma_hook(
     let ctx = project_by_key(&state, &public_key).await?;
     let signature = headers.get("signature").and_then(|v| v.to_str().ok());
     Ok(Json(state.app.calls.zadarma(&ctx, signature, &body).await?))
-}
-
-/// The `secret` of a hook URL.
-#[derive(Deserialize)]
-pub struct SecretQuery {
-    #[serde(default)]
-    secret: String,
 }
 
 /// Calltouch-style call webhooks, as a GET query or a form-encoded POST,

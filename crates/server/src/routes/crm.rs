@@ -263,10 +263,11 @@ pub async fn get_contact(
 #[derive(Deserialize)]
 pub struct SecretQuery {
     #[serde(default)]
-    secret: String,
+    pub(crate) secret: String,
 }
 
-async fn project_by_key(
+/// The project of a webhook URL's public key (404 when none).
+pub(crate) async fn project_by_key(
     state: &AppState,
     public_key: &str,
 ) -> ApiResult<std::sync::Arc<skvoz_app::tracking::context::ProjectContext>> {
