@@ -73,8 +73,8 @@ impl Default for CallTrackingSettings {
 pub struct ZadarmaSettings {
     /// Accept its webhooks.
     pub enabled: bool,
-    /// The API key (informational; the signature uses the secret).
-    pub key: String,
+    /// The API key (kept for API calls; the signature uses the secret).
+    pub api_key: String,
     /// The API secret that signs the `Signature` header.
     pub secret: String,
 }

@@ -393,7 +393,21 @@ async fn zadarma_hooks_are_signed_and_idempotent() {
     // Disabled: no such connector.
     let r = s.send(form(&uri, Z_END, Some(SIG_START))).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    configure(&s, &key, calltracking(&[ADS_1, ADS_2])).await;
+    let mut cfg = calltracking(&[ADS_1, ADS_2]);
+    cfg["zadarma"]["api_key"] = json!("zadarma-api-key");
+    configure(&s, &key, cfg).await;
+    // Secrets are masked on read, and a masked document written back keeps them.
+    let doc = s
+        .call(Method::GET, "/api/v1/settings", Some(&key), None)
+        .await
+        .body;
+    assert_eq!(doc["calltracking"]["zadarma"]["secret"], "********");
+    assert_eq!(doc["calltracking"]["zadarma"]["api_key"], "********");
+    assert_eq!(doc["calltracking"]["calltouch"]["secret"], "********");
+    let r = s
+        .call(Method::PUT, "/api/v1/settings", Some(&key), Some(doc))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
 
     let echo = s
         .send(
