@@ -35,6 +35,8 @@ use skvoz_domain::Money;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
+pub mod calls;
+
 /// The login of the demo administrator.
 pub const DEMO_ADMIN: &str = "admin";
 
@@ -125,6 +127,8 @@ pub struct DemoStats {
     pub cost_rows: u64,
     /// Messenger dialogs (their leads are counted in `leads`).
     pub dialogs: u64,
+    /// Calls (call tracking), to tracking numbers and the shop's own.
+    pub calls: u64,
 }
 
 /// What seeding produced, for printing once.
@@ -182,10 +186,18 @@ pub async fn generate(
     }
     let last = replay.overlapped(batch, imported.take()).await?;
     replay.replay(last).await?;
-    replay.stats.cost_rows = costs::generate(app, &ctx, options.seed).await?;
-    chats::generate(app, project.id, options, &mut replay.stats).await?;
+    let end = Utc.from_utc_datetime(&options.end.and_time(NaiveTime::MIN));
+    let from = end - Duration::days(i64::from(options.days) + 1);
+    let phoned = calls::generate(app, &ctx, options.seed, from, end).await?;
+    let mut stats = replay.stats;
+    stats.calls = phoned.calls;
+    stats.visits += phoned.offline_visits;
+    stats.leads += phoned.leads;
+    stats.deals += phoned.deals;
+    stats.cost_rows = costs::generate(app, &ctx, options.seed).await?;
+    chats::generate(app, project.id, options, &mut stats).await?;
     progress(total, total);
-    Ok((created, replay.stats))
+    Ok((created, stats))
 }
 
 /// Creates the first admin when the store has no users yet; returns the

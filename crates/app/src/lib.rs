@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod chats;
+pub mod calls;
 pub mod crm;
 pub mod demo;
 mod error;
@@ -53,6 +54,8 @@ pub struct App {
     pub chats: chats::ChatService,
     /// The chat report.
     pub chat_report: chats::ChatReportService,
+    /// Call tracking: numbers, calls, pools.
+    pub calls: calls::CallService,
 }
 
 /// Options of the services that are not the store.
@@ -72,16 +75,16 @@ impl App {
     /// Builds every service with options.
     pub fn with_options(store: DynStore, options: AppOptions) -> App {
         let contexts = Arc::new(tracking::context::ContextCache::new(store.clone()));
+        let tracking =
+            tracking::TrackingService::new(store.clone(), contexts.clone(), options.geoip);
+        let leads = crm::LeadService::new(store.clone());
         App {
+            calls: calls::CallService::new(store.clone(), tracking.clone(), leads.clone()),
             projects: projects::ProjectService::new(store.clone()),
             settings: settings::SettingsService::new(store.clone(), contexts.clone()),
             auth: auth::AuthService::new(store.clone()),
-            tracking: tracking::TrackingService::new(
-                store.clone(),
-                contexts.clone(),
-                options.geoip,
-            ),
-            leads: crm::LeadService::new(store.clone()),
+            tracking,
+            leads,
             deals: crm::DealService::new(store.clone()),
             crm_webhooks: crm::CrmWebhooks::new(store.clone()),
             alytics: crm::AlyticsService::new(store.clone(), contexts.clone()),
@@ -115,6 +118,9 @@ impl App {
     /// Flushes pending writes and closes the store; call on shutdown.
     pub async fn shutdown(&self) -> Result<(), AppError> {
         self.tracking.shutdown().await;
+        if let Err(e) = self.calls.numbers().flush().await {
+            tracing::warn!(error = %e, "saving number reservations at shutdown failed");
+        }
         self.store.close().await?;
         Ok(())
     }

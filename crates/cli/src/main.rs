@@ -1,6 +1,7 @@
 //! `skvoz`: the one binary. A thin layer over the library crates: parse the
 //! command line, load the configuration, open the store, call services.
 
+mod callpool;
 mod config;
 
 /// mimalloc: the ingestion path allocates many small strings per hit from
@@ -96,6 +97,12 @@ enum Command {
     /// Configuration helpers.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Call-tracking number pools: status and sizing.
+    #[command(subcommand)]
+    Callpool(callpool::CallpoolCommand),
+    /// Calls recorded by call tracking.
+    #[command(subcommand)]
+    Calls(callpool::CallsCommand),
 }
 
 #[derive(Subcommand)]
@@ -616,6 +623,8 @@ async fn main() -> anyhow::Result<()> {
             app.store.backup(&dest).await?;
             eprintln!("backup written to {}", dest.display());
         }
+        Command::Callpool(cmd) => callpool::callpool(cfg, cmd).await?,
+        Command::Calls(cmd) => callpool::calls(cfg, cmd).await?,
     }
     Ok(())
 }

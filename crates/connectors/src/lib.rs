@@ -6,3 +6,4 @@
 pub mod costs;
 pub mod crm;
 pub mod messengers;
+pub mod telephony;

@@ -5,6 +5,7 @@
 
 pub mod attribution;
 pub mod chat_report;
+pub mod calltracking;
 pub mod contact;
 pub mod cost;
 pub mod crm;

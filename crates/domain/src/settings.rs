@@ -32,6 +32,8 @@ pub struct ProjectSettings {
     pub attribution: AttributionSettings,
     /// WhatsApp and Telegram tracking.
     pub messengers: crate::messengers::MessengerSettings,
+    /// Call tracking: number pools, call rules, telephony webhooks.
+    pub calltracking: crate::calltracking::CallTrackingSettings,
 }
 
 /// How conversions are attributed to the touches of their journeys.
@@ -600,6 +602,7 @@ impl ProjectSettings {
             }
         }
         self.messengers.validate()?;
+        self.calltracking.validate(&g.default_region)?;
         for kind in [StageKind::Open, StageKind::Won, StageKind::Lost] {
             if !stages.iter().any(|s| s.kind == kind) {
                 return Err(FieldError::new(

@@ -75,7 +75,9 @@ pub struct SharedState {
 }
 
 fn collect_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(routes::tracking::collect))
+    OpenApiRouter::new()
+        .routes(routes!(routes::tracking::collect))
+        .routes(routes!(routes::calls::hold))
 }
 
 fn script_routes() -> OpenApiRouter<AppState> {
@@ -114,6 +116,17 @@ fn documented_routes() -> OpenApiRouter<AppState> {
             routes::chats::whatsapp_hook
         ))
         .routes(routes!(routes::chats::telegram_hook))
+        .routes(routes!(
+            routes::calls::create_call,
+            routes::calls::list_calls
+        ))
+        .routes(routes!(routes::calls::list_pools))
+        .routes(routes!(routes::calls::pool_sizing))
+        .routes(routes!(
+            routes::calls::zadarma_echo,
+            routes::calls::zadarma_hook
+        ))
+        .routes(routes!(routes::calls::calltouch_hook))
 }
 
 /// The OpenAPI document of every documented route.
@@ -159,6 +172,10 @@ pub fn router(app: App, options: &ServerOptions) -> Router {
         .route("/", get(routes::system::index))
         .route("/export/alytics/", get(routes::crm::alytics_export_base))
         .route("/export/alytics/{n}", get(routes::crm::alytics_export))
+        .route(
+            "/hooks/{public_key}/calltouch",
+            get(routes::calls::calltouch_get),
+        )
         .fallback(not_found)
         .layer(axum::middleware::map_response(json_errors))
         .layer(axum::middleware::from_fn(telemetry::track))

@@ -6,6 +6,7 @@
 //! it, which WAL allows. Blocking calls run on tokio's blocking pool.
 
 mod chats;
+mod calls;
 mod conn;
 mod crm;
 mod migrations;

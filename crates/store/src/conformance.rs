@@ -16,6 +16,9 @@ use skvoz_domain::traffic::{classify, parse_user_agent};
 use skvoz_domain::{Money, ProjectName};
 use std::sync::Arc;
 
+mod calls;
+pub use calls::calls_and_reservations_are_idempotent_and_scoped;
+
 /// Instantiates every conformance test for a backend.
 #[macro_export]
 macro_rules! conformance_suite {
@@ -35,6 +38,7 @@ macro_rules! conformance_suite {
             costs_replace_by_day_and_source_and_are_scoped,
             report_facts_are_scoped,
             chat_dialogs_are_idempotent_and_scoped,
+            calls_and_reservations_are_idempotent_and_scoped,
         );
     };
     (@tests $factory:path; $($name:ident),* $(,)?) => {

@@ -12,6 +12,7 @@
 //! writes the filter.
 
 mod chats;
+mod calls;
 pub mod conformance;
 mod crm;
 mod error;
@@ -25,6 +26,7 @@ pub use chats::{
     ChatDialog, ChatRecorded, ChatReportRow, ChatStore, ChatVisitFacts, DialogPolicy,
     EarlierContact, NewChatMessage, StoredChatMessage,
 };
+pub use calls::{Call, CallStore, NewCall, NumberReservation, ReservationStats, VisitSpan};
 pub use crm::{
     Contact, CrmStore, Deal, DealRecorded, DealWrite, Lead, LeadPolicy, LeadRecorded, NewLead,
     PullRun, StageChange,
@@ -84,6 +86,7 @@ pub trait Store:
     + CrmStore
     + ReportStore
     + ChatStore
+    + CallStore
     + MaintenanceStore
 {
 }
@@ -96,6 +99,7 @@ impl<T> Store for T where
         + CrmStore
         + ReportStore
         + ChatStore
+        + CallStore
         + MaintenanceStore
 {
 }

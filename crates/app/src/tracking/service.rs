@@ -19,6 +19,8 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Weak};
 use tokio::sync::OnceCell;
 
+mod offline;
+
 /// Counted when a hit is committed.
 const INGESTED: &str = "skvoz_ingested_total";
 
@@ -40,6 +42,8 @@ struct Inner {
     next_visit_id: OnceCell<AtomicI64>,
     codes: Mutex<HashMap<ProjectId, i64>>,
     geo: Option<GeoIp>,
+    /// Dynamic call-tracking numbers held by visits.
+    numbers: Arc<crate::calls::NumberPools>,
     /// Set once the active sessions of every project were loaded from the
     /// store; from then on a visitor missing from memory has no session
     /// that could continue, and the hot path never reads the store.
@@ -78,6 +82,7 @@ impl TrackingService {
         contexts: Arc<ContextCache>,
         geo: Option<GeoIp>,
     ) -> TrackingService {
+        let store_for_numbers = store.clone();
         let inner = Arc::new(Inner {
             writer: BatchWriter::start(store.clone()),
             store,
@@ -87,6 +92,7 @@ impl TrackingService {
             next_visit_id: OnceCell::new(),
             codes: Mutex::new(HashMap::new()),
             geo,
+            numbers: crate::calls::NumberPools::start(store_for_numbers),
             warmed: std::sync::atomic::AtomicBool::new(false),
         });
         let weak: Weak<Inner> = Arc::downgrade(&inner);
@@ -129,9 +135,15 @@ impl TrackingService {
                     });
                 loaded += 1;
             }
+            self.inner.numbers.warm_up(&ctx, now).await?;
         }
         self.inner.warmed.store(true, Ordering::Release);
         Ok(loaded)
+    }
+
+    /// The dynamic call-tracking numbers held by visits.
+    pub fn numbers(&self) -> &Arc<crate::calls::NumberPools> {
+        &self.inner.numbers
     }
 
     /// Commits what is queued and stops the writer.
@@ -360,7 +372,7 @@ impl TrackingService {
             .next_visit_id
             .get()
             .ok_or_else(|| AppError::Internal("visit ids not initialized".into()))?;
-        let (session, prepared) = self.inner.sessions.with_entry(project, &vid, |slot| {
+        let (session, prepared, created) = self.inner.sessions.with_entry(project, &vid, |slot| {
             let prev: Option<ActiveSession> = from_overlay.or_else(|| {
                 match slot.as_ref().filter(|s| at >= s.progress.last_at - skew) {
                     Some(s) => Some(s.clone()),
@@ -435,6 +447,7 @@ impl TrackingService {
             {
                 *slot = Some(session.clone());
             }
+            let created = new_visit.clone();
             let links: Vec<VisitorLink> = links
                 .into_iter()
                 .filter_map(|(kind, value)| {
@@ -468,9 +481,26 @@ impl TrackingService {
             } else {
                 Ok(Prepared::Record(record))
             };
-            (session, prepared)
+            (session, prepared, created)
         });
         let prepared = prepared.map_err(write_error)?;
+        // Call tracking: only the site script's hits show a number, and a
+        // project without dynamic pools pays one check.
+        let phone = if enqueue && ctx.settings.calltracking.has_dynamic() {
+            let traits = created
+                .as_deref()
+                .map(|v| skvoz_domain::calltracking::VisitTraits {
+                    source: &v.source.source,
+                    medium: &v.source.medium,
+                    campaign: v.source.campaign.as_deref(),
+                    channel: &v.channel,
+                });
+            self.inner
+                .numbers
+                .on_hit(ctx, session.visit_id, &vid, traits, at)
+        } else {
+            None
+        };
         if let Some(o) = overlay {
             o.insert(vid.clone(), session.clone());
         }
@@ -487,7 +517,7 @@ impl TrackingService {
             vid,
             visit_id: Some(session.visit_id),
             visit_code: Some(session.code),
-            phone: None,
+            phone,
             wa_text: wa.first().map(|w| w.t.clone()),
             wa,
             tg,

@@ -263,7 +263,7 @@ pub async fn get_contact(
 #[derive(Deserialize)]
 pub struct SecretQuery {
     #[serde(default)]
-    secret: String,
+    pub(crate) secret: String,
 }
 
 /// The project context of a webhook URL's public key (404 when unknown).

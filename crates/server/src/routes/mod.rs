@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod chats;
+pub mod calls;
 pub mod crm;
 pub mod projects;
 pub mod reports;

@@ -270,10 +270,11 @@ pub async fn hits(
     Ok(Json(value))
 }
 
-/// The site script, embedded in the binary.
+/// The site script, embedded in the binary, with its plugins appended.
 pub const TRACKER_JS: &str = concat!(
     include_str!("../../assets/t.js"),
-    include_str!("../../assets/chats.js")
+    include_str!("../../assets/chats.js"),
+    include_str!("../../assets/calls.js")
 );
 
 /// The site script. Cached by browsers for an hour; gzip when accepted.

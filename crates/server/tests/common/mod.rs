@@ -42,6 +42,17 @@ impl TestServer {
         }
     }
 
+    /// A server over an existing app (e.g. reopened on a data folder kept
+    /// by the caller).
+    pub fn over(app: App, _data: &std::path::Path) -> TestServer {
+        let router = router(app.clone(), &ServerOptions::default());
+        TestServer {
+            app,
+            router,
+            _dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
     /// Creates a project and returns (project_id, public_key, api_key).
     pub async fn project(&self, name: &str) -> (i64, String, String) {
         let (_, c) = self.app.projects.create(name, None, None).await.unwrap();
