@@ -9,6 +9,7 @@ pub mod crm;
 pub mod ids;
 pub mod money;
 pub mod project;
+pub mod service;
 pub mod settings;
 pub mod traffic;
 

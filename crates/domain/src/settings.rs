@@ -28,6 +28,8 @@ pub struct ProjectSettings {
     pub leads: LeadSettings,
     /// CRM connectors and the Alytics format.
     pub crm: CrmSettings,
+    /// Customer service: ticket cost, help desk, the operator card.
+    pub service: crate::service::ServiceSettings,
 }
 
 /// How leads open deals.
@@ -524,6 +526,7 @@ impl ProjectSettings {
                 ));
             }
         }
+        self.service.validate()?;
         for kind in [StageKind::Open, StageKind::Won, StageKind::Lost] {
             if !stages.iter().any(|s| s.kind == kind) {
                 return Err(FieldError::new(

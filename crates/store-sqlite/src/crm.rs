@@ -220,6 +220,8 @@ fn record_lead_tx(
     let lead_id = tx.last_insert_rowid();
     let decision = skvoz_domain::crm::decide_lead(policy.dedup, open_deal);
     let (deal_id, duplicate) = match decision {
+        // Support tickets are leads of their contact but open no deals.
+        _ if !lead.kind.opens_deal() => (None, false),
         skvoz_domain::crm::LeadDecision::JoinOpenDeal(deal) => (Some(deal), true),
         skvoz_domain::crm::LeadDecision::OpenDeal => {
             tx.execute(
@@ -242,7 +244,7 @@ fn record_lead_tx(
         contact_id,
         deal_id,
         duplicate,
-        repeat_sale: repeat_sale && !duplicate,
+        repeat_sale: repeat_sale && !duplicate && deal_id.is_some(),
         merged,
         replayed: false,
     })

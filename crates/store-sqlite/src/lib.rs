@@ -10,6 +10,7 @@ mod crm;
 mod migrations;
 mod projects;
 mod settings;
+mod tickets;
 mod users;
 mod visits;
 

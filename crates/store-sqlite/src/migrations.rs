@@ -9,6 +9,7 @@ pub(crate) fn all() -> Migrations<'static> {
         M::up(include_str!("../migrations/0001_core.sql")),
         M::up(include_str!("../migrations/0002_visits.sql")),
         M::up(include_str!("../migrations/0003_crm.sql")),
+        M::up(include_str!("../migrations/0006_tickets.sql")),
     ])
 }
 

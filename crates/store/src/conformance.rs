@@ -16,6 +16,11 @@ use skvoz_domain::traffic::{classify, parse_user_agent};
 use skvoz_domain::{Money, ProjectName};
 use std::sync::Arc;
 
+mod tickets;
+pub use tickets::{
+    ticket_events_are_idempotent_and_derive_sla, ticket_leads_open_no_deal_and_follow_merges,
+};
+
 /// Instantiates every conformance test for a backend.
 #[macro_export]
 macro_rules! conformance_suite {
@@ -32,6 +37,8 @@ macro_rules! conformance_suite {
             a_failed_batch_stores_nothing,
             leads_dedup_and_merge,
             deal_upserts_are_idempotent_and_scoped,
+            ticket_events_are_idempotent_and_derive_sla,
+            ticket_leads_open_no_deal_and_follow_merges,
         );
     };
     (@tests $factory:path; $($name:ident),* $(,)?) => {

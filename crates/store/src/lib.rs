@@ -16,6 +16,7 @@ mod crm;
 mod error;
 mod projects;
 mod settings;
+mod tickets;
 mod users;
 mod visits;
 
@@ -26,6 +27,9 @@ pub use crm::{
 pub use error::StoreError;
 pub use projects::{NewProject, ProjectStore};
 pub use settings::{SettingsStore, VersionedSettings};
+pub use tickets::{
+    ContactVisits, Ticket, TicketEventRecord, TicketRecorded, TicketStore, TicketWrite,
+};
 pub use users::{User, UserStore};
 pub use visits::{Hit, IngestWrite, Visit, VisitProgress, VisitStore, VisitorLink};
 
@@ -70,11 +74,17 @@ pub trait MaintenanceStore: Send + Sync {
 
 /// Everything a skvoz node needs from persistence.
 pub trait Store:
-    ProjectStore + SettingsStore + UserStore + VisitStore + CrmStore + MaintenanceStore
+    ProjectStore + SettingsStore + UserStore + VisitStore + CrmStore + TicketStore + MaintenanceStore
 {
 }
 
 impl<T> Store for T where
-    T: ProjectStore + SettingsStore + UserStore + VisitStore + CrmStore + MaintenanceStore
+    T: ProjectStore
+        + SettingsStore
+        + UserStore
+        + VisitStore
+        + CrmStore
+        + TicketStore
+        + MaintenanceStore
 {
 }
