@@ -4,3 +4,4 @@
 //! touches the store: services resolve and store what connectors parse.
 
 pub mod crm;
+pub mod helpdesk;
