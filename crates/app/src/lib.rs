@@ -10,6 +10,7 @@ mod error;
 pub mod keys;
 pub mod projects;
 pub mod settings;
+pub mod tickets;
 pub mod tracking;
 
 pub use error::AppError;
@@ -43,6 +44,10 @@ pub struct App {
     pub crm_webhooks: crm::CrmWebhooks,
     /// The Alytics format both ways.
     pub alytics: crm::AlyticsService,
+    /// Support tickets and the HelpDeskEddy connector.
+    pub tickets: tickets::TicketService,
+    /// The operator's contact card and the contact timeline.
+    pub cards: tickets::card::ContactCardService,
 }
 
 /// Options of the services that are not the store.
@@ -75,6 +80,8 @@ impl App {
             deals: crm::DealService::new(store.clone()),
             crm_webhooks: crm::CrmWebhooks::new(store.clone()),
             alytics: crm::AlyticsService::new(store.clone(), contexts.clone()),
+            tickets: tickets::TicketService::new(store.clone(), contexts.clone()),
+            cards: tickets::card::ContactCardService::new(store.clone()),
             contexts,
             store,
         }
@@ -94,6 +101,18 @@ impl App {
                 if let Err(e) = alytics.pull_all().await {
                     tracing::warn!(error = %e, "scheduled Alytics pulls failed");
                 }
+            }
+        });
+        // HelpDeskEddy polls: checked every minute, each project at its own
+        // `poll_minutes`.
+        let tickets = self.tickets.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+            let mut last_runs = std::collections::HashMap::new();
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                tickets.poll_due(&mut last_runs).await;
             }
         });
     }

@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod routes;
 pub mod telemetry;
+pub mod widget;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, Method, Uri};
@@ -102,6 +103,14 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::crm::alytics_export))
         .routes(routes!(routes::crm::alytics_pull))
         .routes(routes!(routes::crm::alytics_status))
+        .routes(routes!(routes::tickets::create_ticket_event))
+        .routes(routes!(routes::tickets::get_ticket))
+        .routes(routes!(routes::tickets::helpdeskeddy_hook))
+        .routes(routes!(routes::tickets::helpdeskeddy_poll))
+        .routes(routes!(routes::tickets::lookup))
+        .routes(routes!(routes::tickets::timeline))
+        .routes(routes!(routes::tickets::widget_url))
+        .routes(routes!(routes::tickets::widget_contact))
 }
 
 /// The OpenAPI document of every documented route.

@@ -6,4 +6,5 @@ pub mod crm;
 pub mod projects;
 pub mod settings;
 pub mod system;
+pub mod tickets;
 pub mod tracking;
