@@ -268,9 +268,8 @@ impl ServiceSettings {
                     "an enabled HelpDeskEddy connector needs its account name (letters, digits, -)",
                 );
             }
-            if !h.api_url.trim().is_empty()
-                && !(h.api_url.starts_with("https://") || h.api_url.starts_with("http://"))
-            {
+            let url = h.api_url.trim();
+            if !(url.is_empty() || url.starts_with("https://") || url.starts_with("http://")) {
                 return err("helpdeskeddy.api_url", "must be an http(s) URL");
             }
             if h.webhook_secret.len() < 16 {

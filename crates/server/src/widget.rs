@@ -50,7 +50,10 @@ pub fn escape(s: &str) -> String {
 }
 
 fn date(t: Option<DateTime<Utc>>) -> String {
-    t.map_or_else(|| "—".to_owned(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+    t.map_or_else(
+        || "—".to_owned(),
+        |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+    )
 }
 
 fn money(v: f64, currency: &str) -> String {
@@ -59,12 +62,16 @@ fn money(v: f64, currency: &str) -> String {
     let digits = whole.abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push('\u{2009}');
         }
         out.push(c);
     }
-    format!("{}{out} {}", if whole < 0 { "-" } else { "" }, escape(currency))
+    format!(
+        "{}{out} {}",
+        if whole < 0 { "-" } else { "" },
+        escape(currency)
+    )
 }
 
 const STYLE: &str = "body{font:13px/1.4 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;padding:10px;color:#1d2330;background:#fff}\
@@ -124,7 +131,10 @@ pub fn render(card: Option<&ContactCard>, who: &str, lang: Lang) -> String {
                 "{} / {}{}",
                 a.source,
                 a.medium,
-                a.campaign.as_deref().map(|x| format!(" / {x}")).unwrap_or_default()
+                a.campaign
+                    .as_deref()
+                    .map(|x| format!(" / {x}"))
+                    .unwrap_or_default()
             )),
             escape(&a.channel),
         ),
@@ -132,8 +142,16 @@ pub fn render(card: Option<&ContactCard>, who: &str, lang: Lang) -> String {
     };
     row(lang.t("Источник", "Source"), "source", source);
     row(lang.t("Канал", "Channel"), "channel", channel);
-    row(lang.t("Первый визит", "First visit"), "first-visit", date(c.first_visit_at));
-    row(lang.t("Последний визит", "Last visit"), "last-visit", date(c.last_visit_at));
+    row(
+        lang.t("Первый визит", "First visit"),
+        "first-visit",
+        date(c.first_visit_at),
+    );
+    row(
+        lang.t("Последний визит", "Last visit"),
+        "last-visit",
+        date(c.last_visit_at),
+    );
     row(lang.t("Визиты", "Visits"), "visits", c.visits.to_string());
     row(
         lang.t("Звонки · чаты · заявки", "Calls · chats · forms"),
@@ -172,7 +190,10 @@ mod tests {
 
     #[test]
     fn escapes_and_formats() {
-        assert_eq!(escape("<a href='x'>&\""), "&lt;a href=&#39;x&#39;&gt;&amp;&quot;");
+        assert_eq!(
+            escape("<a href='x'>&\""),
+            "&lt;a href=&#39;x&#39;&gt;&amp;&quot;"
+        );
         assert_eq!(money(1234567.4, "RUB"), "1\u{2009}234\u{2009}567 RUB");
         assert_eq!(money(999.0, "RUB"), "999 RUB");
         let html = render(None, "<script>", Lang::En);

@@ -38,10 +38,14 @@ impl LookupKey {
         email: Option<&str>,
         visit_code: Option<&str>,
     ) -> Result<LookupKey, AppError> {
-        let given: Vec<_> = [("phone", phone), ("email", email), ("visit_code", visit_code)]
-            .into_iter()
-            .filter_map(|(k, v)| v.map(str::trim).filter(|v| !v.is_empty()).map(|v| (k, v)))
-            .collect();
+        let given: Vec<_> = [
+            ("phone", phone),
+            ("email", email),
+            ("visit_code", visit_code),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.map(str::trim).filter(|v| !v.is_empty()).map(|v| (k, v)))
+        .collect();
         match given.as_slice() {
             [("phone", v)] if v.len() <= 64 => Ok(LookupKey::Phone((*v).to_owned())),
             [("email", v)] if v.len() <= 254 => Ok(LookupKey::Email((*v).to_owned())),
@@ -50,7 +54,9 @@ impl LookupKey {
                 .ok()
                 .filter(|c| *c > 0)
                 .map(LookupKey::VisitCode)
-                .ok_or_else(|| AppError::invalid("visit_code", "visit_code must be a positive number")),
+                .ok_or_else(|| {
+                    AppError::invalid("visit_code", "visit_code must be a positive number")
+                }),
             [(field, _)] => Err(AppError::invalid(*field, format!("{field} is too long"))),
             _ => Err(AppError::invalid(
                 "",
@@ -187,7 +193,11 @@ impl ContactCardService {
     }
 
     /// The contact a key names, if any.
-    pub async fn find(&self, ctx: &ProjectContext, key: &LookupKey) -> Result<Option<i64>, AppError> {
+    pub async fn find(
+        &self,
+        ctx: &ProjectContext,
+        key: &LookupKey,
+    ) -> Result<Option<i64>, AppError> {
         let identity = match key {
             LookupKey::Phone(p) => Identity::new(
                 IdentityKind::Phone,
@@ -209,7 +219,11 @@ impl ContactCardService {
     }
 
     /// The card of the contact a key names; 404 when nobody matches.
-    pub async fn lookup(&self, ctx: &ProjectContext, key: &LookupKey) -> Result<ContactCard, AppError> {
+    pub async fn lookup(
+        &self,
+        ctx: &ProjectContext,
+        key: &LookupKey,
+    ) -> Result<ContactCard, AppError> {
         let id = self
             .find(ctx, key)
             .await?
@@ -218,7 +232,11 @@ impl ContactCardService {
     }
 
     /// The card of a contact.
-    pub async fn card(&self, ctx: &ProjectContext, contact_id: i64) -> Result<ContactCard, AppError> {
+    pub async fn card(
+        &self,
+        ctx: &ProjectContext,
+        contact_id: i64,
+    ) -> Result<ContactCard, AppError> {
         let scope = ctx.scope;
         let store = &self.store;
         let contact = store
@@ -274,7 +292,10 @@ impl ContactCardService {
             visits: visits.count,
             leads: counts,
             deals: deals.len() as u32,
-            open_deals: deals.iter().filter(|d| d.status == DealStatus::Open).count() as u32,
+            open_deals: deals
+                .iter()
+                .filter(|d| d.status == DealStatus::Open)
+                .count() as u32,
             won_deals: deals.iter().filter(|d| d.status == DealStatus::Won).count() as u32,
             open_value: open_value.to_decimal(),
             ltv: ltv.to_decimal(),
@@ -360,7 +381,10 @@ impl ContactCardService {
             out.push(TimelineEntry {
                 at: t.created_at,
                 kind: "ticket_created",
-                title: t.subject.clone().unwrap_or_else(|| format!("ticket {}", t.external_id)),
+                title: t
+                    .subject
+                    .clone()
+                    .unwrap_or_else(|| format!("ticket {}", t.external_id)),
                 data: data.clone(),
             });
             let last = match (t.resolved_at, t.closed_at) {
@@ -377,7 +401,7 @@ impl ContactCardService {
                 });
             }
         }
-        out.sort_by(|a, b| a.at.cmp(&b.at));
+        out.sort_by_key(|e| e.at);
         Ok((contact.id, out))
     }
 }

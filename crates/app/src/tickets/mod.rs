@@ -10,6 +10,7 @@
 //! [`widget`] signs and checks the card's iframe URLs.
 
 pub mod card;
+pub mod report;
 pub mod widget;
 
 use crate::crm::leads::LeadIdentity;
@@ -247,7 +248,10 @@ impl TicketService {
         }
         if let Some(created) = event.created_at {
             if created > now + Duration::minutes(5) {
-                return Err(AppError::invalid("created_at", "created_at is in the future"));
+                return Err(AppError::invalid(
+                    "created_at",
+                    "created_at is in the future",
+                ));
             }
         }
         if let Some(r) = event.rating {

@@ -46,7 +46,9 @@ pub fn verify(
     let secret = &ctx.settings.service.widget_secret;
     let forbidden = |m: &str| AppError::Forbidden(m.to_owned());
     if secret.is_empty() {
-        return Err(forbidden("the contact card is not enabled (settings.service.widget_secret)"));
+        return Err(forbidden(
+            "the contact card is not enabled (settings.service.widget_secret)",
+        ));
     }
     if exp < now.timestamp() {
         return Err(forbidden("the link has expired"));
@@ -57,14 +59,26 @@ pub fn verify(
     let Ok(mut mac) = HmacSha256::new_from_slice(secret.as_bytes()) else {
         return Err(forbidden("bad signature"));
     };
-    mac.update(message(&ctx.project.public_key, lookup.field(), &lookup.value(), exp).as_bytes());
+    mac.update(
+        message(
+            &ctx.project.public_key,
+            lookup.field(),
+            &lookup.value(),
+            exp,
+        )
+        .as_bytes(),
+    );
     mac.verify_slice(&given)
         .map_err(|_| forbidden("bad signature"))
 }
 
 /// A signed card URL path and query for a lookup key, valid for the
 /// project's `widget_ttl_minutes`.
-pub fn signed_path(ctx: &ProjectContext, lookup: &LookupKey, now: DateTime<Utc>) -> Result<(String, i64), AppError> {
+pub fn signed_path(
+    ctx: &ProjectContext,
+    lookup: &LookupKey,
+    now: DateTime<Utc>,
+) -> Result<(String, i64), AppError> {
     let service = &ctx.settings.service;
     if service.widget_secret.is_empty() {
         return Err(AppError::Conflict(

@@ -122,7 +122,9 @@ pub async fn helpdeskeddy_poll(
     Query(q): Query<PollQuery>,
 ) -> ApiResult<Json<PollReport>> {
     let ctx = state.app.contexts.by_id(project.0.id).await?;
-    Ok(Json(state.app.tickets.poll_helpdeskeddy(&ctx, q.from).await?))
+    Ok(Json(
+        state.app.tickets.poll_helpdeskeddy(&ctx, q.from).await?,
+    ))
 }
 
 fn lookup_key(q: &HashMap<String, String>) -> Result<LookupKey, ApiError> {
@@ -227,7 +229,10 @@ pub async fn widget_contact(
     let mut resp = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response();
     let headers = resp.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
