@@ -31,6 +31,8 @@ use skvoz_domain::Money;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
+mod tickets;
+
 /// The login of the demo administrator.
 pub const DEMO_ADMIN: &str = "admin";
 
@@ -117,6 +119,8 @@ pub struct DemoStats {
     pub deals: u64,
     /// Deals that reached the won stage.
     pub won: u64,
+    /// Support tickets (their leads of kind `ticket` are not in `leads`).
+    pub tickets: u64,
 }
 
 /// What seeding produced, for printing once.
@@ -174,6 +178,7 @@ pub async fn generate(
     }
     let last = replay.overlapped(batch, imported.take()).await?;
     replay.replay(last).await?;
+    replay.stats.tickets = tickets::generate(app, &ctx, options).await?;
     progress(total, total);
     Ok((created, replay.stats))
 }
