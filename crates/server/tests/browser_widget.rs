@@ -37,6 +37,15 @@ const TICKET_PAGE: &str = r#"<!doctype html>
 <script>
   window.__errors = [];
   window.addEventListener("error", function (e) { window.__errors.push(String(e.message || "error")); });
+  // Inline onload handlers: a fast frame cannot load before they exist.
+  var loaded = {};
+  function mark(which) {
+    loaded[which] = true;
+    if (loaded.card && loaded.forged) {
+      document.getElementById("out").textContent = JSON.stringify({ ok: true, errors: window.__errors });
+      document.title = "ready";
+    }
+  }
 </script>
 <style>
   body { font: 15px/1.5 sans-serif; margin: 0; display: flex; height: 100vh; color: #222; }
@@ -53,21 +62,8 @@ const TICKET_PAGE: &str = r#"<!doctype html>
   <div class="msg"><b>Оператор</b>: Здравствуйте! Уточните, пожалуйста, модель.</div>
   <pre id="out"></pre>
 </main>
-<aside><iframe id="card" src="__CARD__" title="skvoz"></iframe></aside>
-<iframe id="forged" src="__FORGED__" style="display:none"></iframe>
-<script>
-(function () {
-  var loaded = {};
-  function check() {
-    if (loaded.card && loaded.forged) {
-      document.getElementById("out").textContent = JSON.stringify({ ok: true, errors: window.__errors });
-      document.title = "ready";
-    }
-  }
-  document.getElementById("card").addEventListener("load", function () { loaded.card = true; check(); });
-  document.getElementById("forged").addEventListener("load", function () { loaded.forged = true; check(); });
-})();
-</script>
+<aside><iframe id="card" src="__CARD__" title="skvoz" onload="mark('card')"></iframe></aside>
+<iframe id="forged" src="__FORGED__" style="display:none" onload="mark('forged')"></iframe>
 </body>
 </html>
 "#;
@@ -197,4 +193,89 @@ async fn the_card_renders_inside_a_help_desk_iframe() {
         .collect();
     assert!(console.is_empty(), "console:\n{}", console.join("\n"));
     eprintln!("browser_widget: screenshot {}", png.display());
+}
+
+/// A shop page with the tracker and a "write to support" link and field
+/// marked `data-skvoz-ticket`.
+const SHOP_PAGE: &str = r#"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Support</title>
+<link rel="icon" href="data:,">
+<script>
+  window.__errors = [];
+  window.addEventListener("error", function (e) { window.__errors.push(String(e.message || "error")); });
+</script>
+<script async src="__SKVOZ__/t.js" data-key="__KEY__"></script>
+</head>
+<body>
+<a id="support" data-skvoz-ticket href="https://shop.helpdeskeddy.com/ru/ticket/create?lang=ru">Write to support</a>
+<form><input id="vc" name="visit_code" type="hidden" data-skvoz-ticket></form>
+<pre id="out"></pre>
+<script>
+(function () {
+  var started = Date.now();
+  var timer = setInterval(function () {
+    if (!(window.skvoz && window.skvoz.onReady)) {
+      if (Date.now() - started > 8000) { clearInterval(timer); }
+      return;
+    }
+    clearInterval(timer);
+    window.skvoz.onReady(function (s) {
+      document.getElementById("out").textContent = JSON.stringify({
+        code: s.visitCode, vid: s.vid(), href: document.getElementById("support").href,
+        value: document.getElementById("vc").value, errors: window.__errors
+      });
+      document.title = "ready";
+    });
+  }, 10);
+})();
+</script>
+</body>
+</html>
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tickets_plugin_carries_the_visit_to_the_help_desk() {
+    let Some(chromium) = browser::chromium_or_skip("browser_widget (plugin)") else {
+        return;
+    };
+    let s = TestServer::new().await;
+    let (_, pk, _) = s.project("shop").await;
+    let skvoz = browser::serve(s.router.clone()).await;
+    let skvoz_origin = format!("http://127.0.0.1:{}", skvoz.port());
+    let page = SHOP_PAGE
+        .replace("__SKVOZ__", &skvoz_origin)
+        .replace("__KEY__", &pk);
+    let site = browser::serve(Router::new().route(
+        "/support.html",
+        get(move || {
+            let page = page.clone();
+            async move { Html(page) }
+        }),
+    ))
+    .await;
+    let url = format!("http://localhost:{}/support.html", site.port());
+    let run = chromium.dump_dom(&url).await;
+    assert!(run.status.success(), "chromium: {}", run.stderr_tail(30));
+    let out: Value =
+        serde_json::from_str(&browser::element_text(&run.stdout, "out").unwrap_or_default())
+            .unwrap_or_else(|e| {
+                panic!("no report ({e}):\n{}\n{}", run.stdout, run.stderr_tail(30))
+            });
+    let code = out["code"].as_i64().unwrap();
+    let vid = out["vid"].as_str().unwrap();
+    let href = out["href"].as_str().unwrap();
+    assert!(
+        href.starts_with("https://shop.helpdeskeddy.com/ru/ticket/create?lang=ru&"),
+        "{href}"
+    );
+    assert!(href.contains(&format!("visit_code={code}")), "{href}");
+    assert!(href.contains(&format!("vid={vid}")), "{href}");
+    assert_eq!(out["value"], code.to_string());
+    assert_eq!(out["errors"], json!([]));
+    let origins = [skvoz_origin, format!("http://localhost:{}", site.port())];
+    let console = run.console_messages(&origins);
+    assert!(console.is_empty(), "console:\n{}", console.join("\n"));
 }

@@ -259,7 +259,10 @@ pub async fn hits(
 }
 
 /// The site script, embedded in the binary.
-pub const TRACKER_JS: &str = include_str!("../../assets/t.js");
+pub const TRACKER_JS: &str = concat!(
+    include_str!("../../assets/t.js"),
+    include_str!("../../assets/tickets.js"),
+);
 
 /// The site script. Cached by browsers for an hour; gzip when accepted.
 #[utoipa::path(get, path = "/t.js", tag = "tracking",
