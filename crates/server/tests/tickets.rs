@@ -783,3 +783,56 @@ async fn projects_are_isolated_on_tickets_cards_timelines_and_widgets() {
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
 }
+
+#[tokio::test]
+async fn tickets_per_product_come_from_the_ticket_or_the_contacts_purchase() {
+    let s = TestServer::new().await;
+    let (pid, _, key) = s.project("shop").await;
+    for (deal, email, product) in [
+        ("d1", "tv@example.ru", "TV"),
+        ("d2", "sofa@example.ru", "Sofa"),
+    ] {
+        let r = s
+            .call(
+                Method::PUT,
+                &format!("/api/v1/deals/{deal}"),
+                Some(&key),
+                Some(
+                    json!({"status": "won", "revenue": 1000, "email": email, "product": product,
+                    "created_at": ago(600)}),
+                ),
+            )
+            .await;
+        assert!(r.status.is_success(), "{}", r.text);
+    }
+    for (id, email, product) in [
+        ("1", "tv@example.ru", None),
+        ("2", "tv@example.ru", None),
+        ("3", "tv@example.ru", Some("Phone")),
+        ("4", "sofa@example.ru", None),
+        ("5", "nobody@example.ru", None),
+    ] {
+        let r = ticket(
+            &s,
+            &key,
+            json!({"id": id, "event": "created", "email": email, "product": product, "at": ago(10)}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    }
+    let ctx = s.app.contexts.by_id(ProjectId(pid)).await.unwrap();
+    let rows = s
+        .app
+        .tickets
+        .service_by_product(&ctx, Utc::now() - Duration::hours(1), Utc::now())
+        .await
+        .unwrap();
+    let got: Vec<(&str, u64)> = rows
+        .iter()
+        .map(|r| (r.product.as_str(), r.totals.tickets))
+        .collect();
+    assert_eq!(
+        got,
+        [("TV", 2), ("(unknown)", 1), ("Phone", 1), ("Sofa", 1)]
+    );
+}

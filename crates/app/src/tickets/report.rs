@@ -76,3 +76,67 @@ impl TicketService {
         ))
     }
 }
+
+/// The product of tickets that name none and whose contact bought nothing.
+pub const NO_PRODUCT: &str = "(unknown)";
+
+/// One product's service totals.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProductService {
+    /// The product: the ticket's own, else that of the contact's latest won
+    /// deal before the ticket, else [`NO_PRODUCT`].
+    pub product: String,
+    /// Its totals.
+    pub totals: ServiceTotals,
+}
+
+impl TicketService {
+    /// Service totals of tickets created within `[from, to)` per product,
+    /// most tickets first: which products bring many tickets.
+    pub async fn service_by_product(
+        &self,
+        ctx: &ProjectContext,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<ProductService>, AppError> {
+        let tickets = self.store.tickets_between(ctx.scope, from, to).await?;
+        let settings = &ctx.settings.service;
+        let mut deals_of: HashMap<i64, Vec<skvoz_store::Deal>> = HashMap::new();
+        let mut rows: HashMap<String, ServiceTotals> = HashMap::new();
+        for t in &tickets {
+            let product = match (&t.product, t.contact_id) {
+                (Some(p), _) => p.clone(),
+                (None, Some(c)) => {
+                    if !deals_of.contains_key(&c) {
+                        let deals = self.store.deals_of_contact(ctx.scope, c).await?;
+                        deals_of.insert(c, deals);
+                    }
+                    deals_of
+                        .get(&c)
+                        .into_iter()
+                        .flatten()
+                        .filter(|d| {
+                            d.status == skvoz_domain::crm::DealStatus::Won
+                                && d.created_at <= t.created_at
+                        })
+                        .filter_map(|d| d.product.clone())
+                        .next_back()
+                        .unwrap_or_else(|| NO_PRODUCT.to_owned())
+                }
+                (None, None) => NO_PRODUCT.to_owned(),
+            };
+            rows.entry(product).or_default().add(&t.facts(), settings);
+        }
+        let mut out: Vec<ProductService> = rows
+            .into_iter()
+            .map(|(product, totals)| ProductService { product, totals })
+            .collect();
+        out.sort_by(|a, b| {
+            b.totals
+                .tickets
+                .cmp(&a.totals.tickets)
+                .then_with(|| a.product.cmp(&b.product))
+        });
+        Ok(out)
+    }
+}
