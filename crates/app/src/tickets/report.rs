@@ -107,9 +107,8 @@ impl TicketService {
             let product = match (&t.product, t.contact_id) {
                 (Some(p), _) => p.clone(),
                 (None, Some(c)) => {
-                    if !deals_of.contains_key(&c) {
-                        let deals = self.store.deals_of_contact(ctx.scope, c).await?;
-                        deals_of.insert(c, deals);
+                    if let std::collections::hash_map::Entry::Vacant(slot) = deals_of.entry(c) {
+                        slot.insert(self.store.deals_of_contact(ctx.scope, c).await?);
                     }
                     deals_of
                         .get(&c)
