@@ -557,10 +557,13 @@ impl CrmStore for SqliteStore {
         .await
     }
 
+    // `+project_id` (here and in `deals_of_contact`): the contact's index
+    // drives the query, not the project's index by time, which SQLite would
+    // otherwise pick for the ORDER BY and walk the project's whole history.
     async fn leads_of_contact(&self, scope: Scope, contact_id: i64) -> StoreResult<Vec<Lead>> {
         self.read(move |c| {
             query_vec(c, &format!(
-                    "SELECT {LEAD_COLUMNS} FROM leads WHERE project_id = ?1 AND contact_id = ?2 ORDER BY created_at, id"
+                    "SELECT {LEAD_COLUMNS} FROM leads WHERE +project_id = ?1 AND contact_id = ?2 ORDER BY created_at, id"
                 ), params![scope.project().0, contact_id], lead_from_row)
         })
         .await
@@ -569,7 +572,7 @@ impl CrmStore for SqliteStore {
     async fn deals_of_contact(&self, scope: Scope, contact_id: i64) -> StoreResult<Vec<Deal>> {
         self.read(move |c| {
             query_vec(c, &format!(
-                    "SELECT {DEAL_COLUMNS} FROM deals WHERE project_id = ?1 AND contact_id = ?2 ORDER BY created_at, id"
+                    "SELECT {DEAL_COLUMNS} FROM deals WHERE +project_id = ?1 AND contact_id = ?2 ORDER BY created_at, id"
                 ), params![scope.project().0, contact_id], deal_from_row)
         })
         .await

@@ -273,12 +273,20 @@ impl TicketStore for SqliteStore {
 
     async fn tickets_of_contact(&self, scope: Scope, contact_id: i64) -> StoreResult<Vec<Ticket>> {
         self.read(move |c| {
-            ticket_query(
+            // Driven by the contact's leads and the ticket indexes, not by
+            // the project's tickets in time order.
+            query_vec(
                 c,
-                "t.project_id = ?1 AND (t.lead_id IN (SELECT id FROM leads WHERE project_id = ?1 AND contact_id = ?2)
-                    OR (t.lead_id IS NULL AND t.contact_id = ?2))
-                 ORDER BY t.created_at, t.id",
+                &format!(
+                    "SELECT {TICKET_COLUMNS} FROM (
+                        SELECT t2.id AS ticket_ref FROM leads l2 CROSS JOIN tickets t2 ON t2.lead_id = l2.id
+                            WHERE l2.contact_id = ?2 AND +l2.project_id = ?1
+                        UNION SELECT id FROM tickets WHERE contact_id = ?2 AND lead_id IS NULL
+                     ) x CROSS JOIN tickets t ON t.id = x.ticket_ref LEFT JOIN leads l ON l.id = t.lead_id
+                     WHERE +t.project_id = ?1 ORDER BY t.created_at, t.id"
+                ),
                 params![scope.project().0, contact_id],
+                ticket_from_row,
             )
         })
         .await
@@ -310,7 +318,7 @@ impl TicketStore for SqliteStore {
         self.read(move |c| {
             query_vec(
                 c,
-                &format!("SELECT {VISIT_COLUMNS} FROM visits WHERE project_id = ?1 AND id IN ({CONTACT_VISIT_IDS}) ORDER BY started_at, id LIMIT ?3"),
+                &contact_visits_sql("ASC", "?3"),
                 params![scope.project().0, contact_id, limit],
                 visit_from_row,
             )
@@ -327,13 +335,11 @@ impl TicketStore for SqliteStore {
                 .query_row(params![project, contact_id], |r| r.get(0))
                 .map_err(backend_err)?;
             let one = |order: &str| -> StoreResult<Option<Visit>> {
-                c.prepare_cached(&format!(
-                    "SELECT {VISIT_COLUMNS} FROM visits WHERE project_id = ?1 AND id IN ({CONTACT_VISIT_IDS}) ORDER BY started_at {order}, id {order} LIMIT 1"
-                ))
-                .map_err(backend_err)?
-                .query_row(params![project, contact_id], visit_from_row)
-                .optional()
-                .map_err(backend_err)
+                c.prepare_cached(&contact_visits_sql(order, "1"))
+                    .map_err(backend_err)?
+                    .query_row(params![project, contact_id], visit_from_row)
+                    .optional()
+                    .map_err(backend_err)
             };
             Ok(ContactVisits {
                 count,
@@ -394,6 +400,22 @@ impl TicketStore for SqliteStore {
 
 /// The ids of a contact's visits: those of its visitor ids, and those its
 /// leads were linked to. Parameters: ?1 project, ?2 contact.
-const CONTACT_VISIT_IDS: &str = "SELECT v.id FROM visits v JOIN contact_identities ci
-        ON ci.project_id = ?1 AND ci.contact_id = ?2 AND ci.kind = 'vid' AND v.project_id = ?1 AND v.vid = ci.value
-     UNION SELECT l.visit_id FROM leads l WHERE l.project_id = ?1 AND l.contact_id = ?2 AND l.visit_id IS NOT NULL";
+const CONTACT_VISIT_IDS: &str = "SELECT v.id AS visit_ref FROM contact_identities ci CROSS JOIN visits v
+        ON v.project_id = ?1 AND v.vid = ci.value
+        WHERE ci.contact_id = ?2 AND ci.kind = 'vid' AND +ci.project_id = ?1
+     UNION SELECT l.visit_id FROM leads l WHERE l.contact_id = ?2 AND +l.project_id = ?1 AND l.visit_id IS NOT NULL";
+
+/// The contact's visits, driven by the contact's few identities and leads
+/// (`CROSS JOIN` keeps SQLite from walking the project's visits by time
+/// instead).
+fn contact_visits_sql(order: &str, limit: &str) -> String {
+    let cols = VISIT_COLUMNS
+        .split(", ")
+        .map(|c| format!("visits.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "SELECT {cols} FROM ({CONTACT_VISIT_IDS}) x CROSS JOIN visits ON visits.id = x.visit_ref
+         WHERE +visits.project_id = ?1 ORDER BY visits.started_at {order}, visits.id {order} LIMIT {limit}"
+    )
+}
