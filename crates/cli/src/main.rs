@@ -428,13 +428,14 @@ async fn main() -> anyhow::Result<()> {
             app.shutdown().await?;
             print_json(&project)?;
             eprintln!(
-                "demo: {} visitors, {} visits, {} hits, {} leads, {} deals ({} won) over the {} days before {} in {:.1} s",
+                "demo: {} visitors, {} visits, {} hits, {} leads, {} deals ({} won), {} tickets over the {} days before {} in {:.1} s",
                 stats.visitors,
                 stats.visits,
                 stats.hits,
                 stats.leads,
                 stats.deals,
                 stats.won,
+                stats.tickets,
                 options.days,
                 options.end,
                 started.elapsed().as_secs_f64()
