@@ -13,7 +13,7 @@ pub mod card;
 pub mod report;
 pub mod widget;
 
-use crate::crm::leads::LeadIdentity;
+use crate::crm::leads::{clean, LeadIdentity};
 use crate::crm::webhooks::secrets_match;
 use crate::crm::{LeadInput, LeadService};
 use crate::tracking::context::{ContextCache, ProjectContext};
@@ -162,16 +162,6 @@ pub enum Strict {
     Reject,
     /// Drop the bad field and carry on.
     Drop,
-}
-
-fn clean(value: Option<String>, field: &str, max: usize) -> Result<Option<String>, AppError> {
-    match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
-        Some(v) if v.len() > max => Err(AppError::invalid(
-            field,
-            format!("{field} is longer than {max} bytes"),
-        )),
-        other => Ok(other),
-    }
 }
 
 /// Tickets.
@@ -431,14 +421,7 @@ impl TicketService {
                     Ok(events) => events,
                     Err(e) => {
                         report.rejected += 1;
-                        self.store
-                            .keep_payload(
-                                ctx.scope,
-                                HELPDESKEDDY,
-                                &ticket.to_string(),
-                                &format!("rejected: {e}"),
-                            )
-                            .await?;
+                        self.keep_rejected(ctx, ticket, &e.to_string()).await?;
                         continue;
                     }
                 };
@@ -451,14 +434,7 @@ impl TicketService {
                         Ok(_) => report.applied += 1,
                         Err(AppError::Invalid { message, .. }) => {
                             report.rejected += 1;
-                            self.store
-                                .keep_payload(
-                                    ctx.scope,
-                                    HELPDESKEDDY,
-                                    &ticket.to_string(),
-                                    &format!("rejected: {message}"),
-                                )
-                                .await?;
+                            self.keep_rejected(ctx, ticket, &message).await?;
                         }
                         Err(e) => return Err(e),
                     }
@@ -476,6 +452,24 @@ impl TicketService {
             .await?;
         report.cursor = Some(latest);
         Ok(report)
+    }
+
+    /// Keeps a polled ticket that could not be applied, with the reason.
+    async fn keep_rejected(
+        &self,
+        ctx: &ProjectContext,
+        ticket: &serde_json::Value,
+        reason: &str,
+    ) -> Result<(), AppError> {
+        self.store
+            .keep_payload(
+                ctx.scope,
+                HELPDESKEDDY,
+                &ticket.to_string(),
+                &format!("rejected: {reason}"),
+            )
+            .await?;
+        Ok(())
     }
 
     /// One scheduler tick: polls every project whose HelpDeskEddy polling is
