@@ -493,6 +493,12 @@ async fn helpdeskeddy_webhooks_need_the_secret_and_apply_once() {
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         assert_eq!(r.body["contact_id"], contact);
     }
+    // A junk phone from the help desk is dropped, not a rejected delivery
+    // that the sender would retry forever; the e-mail still finds the contact.
+    let junk_phone = r#"{"event": "reply", "ticket_id": "4521", "phone": "12", "email": "ivan.petrov@example.ru", "date": "2026-03-02 11:00:00"}"#;
+    let r = s.send(post(HOOK_SECRET, junk_phone)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["contact_id"], contact);
     let bad =
         include_str!("../../connectors/src/helpdesk/fixtures/helpdeskeddy/webhook_bad_rating.json");
     let r = s.send(post(HOOK_SECRET, bad)).await;
@@ -613,6 +619,18 @@ async fn helpdeskeddy_polling_reads_every_page_once() {
         )
         .await;
     assert_eq!(boris.body["open_tickets"], 1, "{}", boris.text);
+    // The scheduler polls a project once per `poll_minutes` (15 by default).
+    let before = calls.load(std::sync::atomic::Ordering::SeqCst);
+    let mut last_runs = std::collections::HashMap::new();
+    s.app.tickets.poll_due(&mut last_runs).await;
+    let after_first = calls.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(after_first > before, "a due project is polled");
+    s.app.tickets.poll_due(&mut last_runs).await;
+    assert_eq!(
+        calls.load(std::sync::atomic::Ordering::SeqCst),
+        after_first,
+        "not again before poll_minutes"
+    );
     // A dead API is a 503 and the cursor stays.
     settings(&s, &key, |d| {
         d["service"]["helpdeskeddy"]["api_url"] = json!("http://127.0.0.1:9/api/v2");
