@@ -584,8 +584,10 @@ mod tests {
             s.validate().map_err(|e| e.field),
             Err("service.cost_per_ticket".into())
         );
-        let mut s = ServiceSettings::default();
-        s.widget_secret = "short".into();
+        let s = ServiceSettings {
+            widget_secret: "short".into(),
+            ..Default::default()
+        };
         assert_eq!(
             s.validate().map_err(|e| e.field),
             Err("service.widget_secret".into())
