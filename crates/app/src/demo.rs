@@ -36,6 +36,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 pub mod calls;
+mod tickets;
 
 /// The login of the demo administrator.
 pub const DEMO_ADMIN: &str = "admin";
@@ -129,6 +130,8 @@ pub struct DemoStats {
     pub dialogs: u64,
     /// Calls (call tracking), to tracking numbers and the shop's own.
     pub calls: u64,
+    /// Support tickets (their leads of kind `ticket` are not in `leads`).
+    pub tickets: u64,
 }
 
 /// What seeding produced, for printing once.
@@ -196,6 +199,7 @@ pub async fn generate(
     stats.deals += phoned.deals;
     stats.cost_rows = costs::generate(app, &ctx, options.seed).await?;
     chats::generate(app, project.id, options, &mut stats).await?;
+    stats.tickets = tickets::generate(app, &ctx, options).await?;
     progress(total, total);
     Ok((created, stats))
 }

@@ -13,6 +13,7 @@ pub mod keys;
 pub mod projects;
 pub mod reports;
 pub mod settings;
+pub mod tickets;
 pub mod tracking;
 
 pub use error::AppError;
@@ -56,6 +57,10 @@ pub struct App {
     pub chat_report: chats::ChatReportService,
     /// Call tracking: numbers, calls, pools.
     pub calls: calls::CallService,
+    /// Support tickets and the HelpDeskEddy connector.
+    pub tickets: tickets::TicketService,
+    /// The operator's contact card and the contact timeline.
+    pub cards: tickets::card::ContactCardService,
 }
 
 /// Options of the services that are not the store.
@@ -92,6 +97,8 @@ impl App {
             costs: reports::costs::CostService::new(store.clone()),
             chats: chats::ChatService::new(store.clone()),
             chat_report: chats::ChatReportService::new(store.clone()),
+            tickets: tickets::TicketService::new(store.clone(), contexts.clone()),
+            cards: tickets::card::ContactCardService::new(store.clone()),
             contexts,
             store,
         }
@@ -111,6 +118,18 @@ impl App {
                 if let Err(e) = alytics.pull_all().await {
                     tracing::warn!(error = %e, "scheduled Alytics pulls failed");
                 }
+            }
+        });
+        // HelpDeskEddy polls: checked every minute, each project at its own
+        // `poll_minutes`.
+        let tickets = self.tickets.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+            let mut last_runs = std::collections::HashMap::new();
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                tickets.poll_due(&mut last_runs).await;
             }
         });
     }

@@ -7,3 +7,4 @@ pub mod costs;
 pub mod crm;
 pub mod messengers;
 pub mod telephony;
+pub mod helpdesk;

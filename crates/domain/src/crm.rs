@@ -35,6 +35,13 @@ impl LeadKind {
         }
     }
 
+    /// Whether a lead of this kind opens (or joins) a sales deal. A support
+    /// ticket is not a sale: it is recorded as a lead of its contact (so it
+    /// counts per channel) but leaves the deals alone.
+    pub fn opens_deal(self) -> bool {
+        !matches!(self, LeadKind::Ticket)
+    }
+
     /// Parses [`LeadKind::as_str`].
     pub fn parse(s: &str) -> Option<LeadKind> {
         Some(match s {

@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod messengers;
 pub mod money;
 pub mod project;
+pub mod service;
 pub mod settings;
 pub mod traffic;
 

@@ -34,6 +34,8 @@ pub struct ProjectSettings {
     pub messengers: crate::messengers::MessengerSettings,
     /// Call tracking: number pools, call rules, telephony webhooks.
     pub calltracking: crate::calltracking::CallTrackingSettings,
+    /// Customer service: ticket cost, help desk, the operator card.
+    pub service: crate::service::ServiceSettings,
 }
 
 /// How conversions are attributed to the touches of their journeys.
@@ -603,6 +605,7 @@ impl ProjectSettings {
         }
         self.messengers.validate()?;
         self.calltracking.validate(&g.default_region)?;
+        self.service.validate()?;
         for kind in [StageKind::Open, StageKind::Won, StageKind::Lost] {
             if !stages.iter().any(|s| s.kind == kind) {
                 return Err(FieldError::new(

@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod routes;
 pub mod telemetry;
+pub mod widget;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, Method, Uri};
@@ -127,6 +128,14 @@ fn documented_routes() -> OpenApiRouter<AppState> {
             routes::calls::zadarma_hook
         ))
         .routes(routes!(routes::calls::calltouch_hook))
+        .routes(routes!(routes::tickets::create_ticket_event))
+        .routes(routes!(routes::tickets::get_ticket))
+        .routes(routes!(routes::tickets::helpdeskeddy_hook))
+        .routes(routes!(routes::tickets::helpdeskeddy_poll))
+        .routes(routes!(routes::tickets::lookup))
+        .routes(routes!(routes::tickets::timeline))
+        .routes(routes!(routes::tickets::widget_url))
+        .routes(routes!(routes::tickets::widget_contact))
 }
 
 /// The OpenAPI document of every documented route.

@@ -220,6 +220,8 @@ fn record_lead_tx(
     let lead_id = tx.last_insert_rowid();
     let decision = skvoz_domain::crm::decide_lead(policy.dedup, open_deal);
     let (deal_id, duplicate) = match decision {
+        // Support tickets are leads of their contact but open no deals.
+        _ if !lead.kind.opens_deal() => (None, false),
         skvoz_domain::crm::LeadDecision::JoinOpenDeal(deal) => (Some(deal), true),
         skvoz_domain::crm::LeadDecision::OpenDeal => {
             tx.execute(
@@ -242,7 +244,7 @@ fn record_lead_tx(
         contact_id,
         deal_id,
         duplicate,
-        repeat_sale: repeat_sale && !duplicate,
+        repeat_sale: repeat_sale && !duplicate && deal_id.is_some(),
         merged,
         replayed: false,
     })
@@ -565,10 +567,13 @@ impl CrmStore for SqliteStore {
         .await
     }
 
+    // `+project_id` (here and in `deals_of_contact`): the contact's index
+    // drives the query, not the project's index by time, which SQLite would
+    // otherwise pick for the ORDER BY and walk the project's whole history.
     async fn leads_of_contact(&self, scope: Scope, contact_id: i64) -> StoreResult<Vec<Lead>> {
         self.read(move |c| {
             query_vec(c, &format!(
-                    "SELECT {LEAD_COLUMNS} FROM leads WHERE project_id = ?1 AND contact_id = ?2 ORDER BY created_at, id"
+                    "SELECT {LEAD_COLUMNS} FROM leads WHERE +project_id = ?1 AND contact_id = ?2 ORDER BY created_at, id"
                 ), params![scope.project().0, contact_id], lead_from_row)
         })
         .await
@@ -577,7 +582,7 @@ impl CrmStore for SqliteStore {
     async fn deals_of_contact(&self, scope: Scope, contact_id: i64) -> StoreResult<Vec<Deal>> {
         self.read(move |c| {
             query_vec(c, &format!(
-                    "SELECT {DEAL_COLUMNS} FROM deals WHERE project_id = ?1 AND contact_id = ?2 ORDER BY created_at, id"
+                    "SELECT {DEAL_COLUMNS} FROM deals WHERE +project_id = ?1 AND contact_id = ?2 ORDER BY created_at, id"
                 ), params![scope.project().0, contact_id], deal_from_row)
         })
         .await

@@ -13,6 +13,7 @@ mod migrations;
 mod projects;
 mod reports;
 mod settings;
+mod tickets;
 mod users;
 mod visits;
 

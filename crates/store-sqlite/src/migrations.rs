@@ -14,6 +14,7 @@ pub(crate) fn all() -> Migrations<'static> {
         M::up(include_str!("../migrations/0004_costs.sql")),
         M::up(include_str!("../migrations/0005_chats.sql")),
         M::up(include_str!("../migrations/0006_calls.sql")),
+        M::up(include_str!("../migrations/0007_tickets.sql")),
     ])
 }
 

@@ -53,11 +53,11 @@ fn device_from(s: &str) -> DeviceType {
     }
 }
 
-const VISIT_COLUMNS: &str = "id, code, vid, started_at, last_at, hits, source, medium, campaign, content, term, \
+pub(crate) const VISIT_COLUMNS: &str = "id, code, vid, started_at, last_at, hits, source, medium, campaign, content, term, \
      gclid, yclid, referrer_host, source_kind, channel, landing, referrer, os, browser, device_type, \
      screen, lang, tz, country, region, city, ga_cid, ym_uid";
 
-fn visit_from_row(r: &Row<'_>) -> rusqlite::Result<Visit> {
+pub(crate) fn visit_from_row(r: &Row<'_>) -> rusqlite::Result<Visit> {
     let kind: String = r.get(14)?;
     let device_type: String = r.get(20)?;
     Ok(Visit {

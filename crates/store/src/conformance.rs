@@ -18,6 +18,10 @@ use std::sync::Arc;
 
 mod calls;
 pub use calls::calls_and_reservations_are_idempotent_and_scoped;
+mod tickets;
+pub use tickets::{
+    ticket_events_are_idempotent_and_derive_sla, ticket_leads_open_no_deal_and_follow_merges,
+};
 
 /// Instantiates every conformance test for a backend.
 #[macro_export]
@@ -39,6 +43,8 @@ macro_rules! conformance_suite {
             report_facts_are_scoped,
             chat_dialogs_are_idempotent_and_scoped,
             calls_and_reservations_are_idempotent_and_scoped,
+            ticket_events_are_idempotent_and_derive_sla,
+            ticket_leads_open_no_deal_and_follow_merges,
         );
     };
     (@tests $factory:path; $($name:ident),* $(,)?) => {

@@ -19,6 +19,7 @@ mod error;
 mod projects;
 mod reports;
 mod settings;
+mod tickets;
 mod users;
 mod visits;
 
@@ -35,6 +36,9 @@ pub use error::StoreError;
 pub use projects::{NewProject, ProjectStore};
 pub use reports::{CostsReplaced, DealFact, LeadFact, ReportStore, StageFact, VisitRow};
 pub use settings::{SettingsStore, VersionedSettings};
+pub use tickets::{
+    ContactVisits, Ticket, TicketEventRecord, TicketRecorded, TicketStore, TicketWrite,
+};
 pub use users::{User, UserStore};
 pub use visits::{Hit, IngestWrite, Visit, VisitProgress, VisitStore, VisitorLink};
 
@@ -87,6 +91,7 @@ pub trait Store:
     + ReportStore
     + ChatStore
     + CallStore
+    + TicketStore
     + MaintenanceStore
 {
 }
@@ -100,6 +105,7 @@ impl<T> Store for T where
         + ReportStore
         + ChatStore
         + CallStore
+    + TicketStore
         + MaintenanceStore
 {
 }

@@ -71,7 +71,13 @@ pub struct LeadService {
     store: DynStore,
 }
 
-fn clean(value: Option<String>, field: &str, max: usize) -> Result<Option<String>, AppError> {
+/// Trims a text field; empty is `None`, longer than `max` bytes is a 422
+/// naming `field`.
+pub(crate) fn clean(
+    value: Option<String>,
+    field: &str,
+    max: usize,
+) -> Result<Option<String>, AppError> {
     match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
         Some(v) if v.len() > max => Err(AppError::invalid(
             field,

@@ -9,4 +9,5 @@ pub mod projects;
 pub mod reports;
 pub mod settings;
 pub mod system;
+pub mod tickets;
 pub mod tracking;

@@ -274,7 +274,8 @@ pub async fn hits(
 pub const TRACKER_JS: &str = concat!(
     include_str!("../../assets/t.js"),
     include_str!("../../assets/chats.js"),
-    include_str!("../../assets/calls.js")
+    include_str!("../../assets/calls.js"),
+    include_str!("../../assets/tickets.js")
 );
 
 /// The site script. Cached by browsers for an hour; gzip when accepted.

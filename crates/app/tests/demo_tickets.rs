@@ -1,0 +1,133 @@
+//! The demo data set's support tickets: statuses, ratings and handling
+//! times, reproducible from the seed, each ticket a lead of its contact
+//! that opened no deal, and skewed by channel so that paid social and
+//! messengers bring more tickets per customer than e-mail and organic
+//! search.
+
+#![allow(clippy::unwrap_used)]
+
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use skvoz_app::demo::{self, DemoOptions};
+use skvoz_app::App;
+use skvoz_domain::crm::LeadKind;
+use skvoz_domain::ProjectId;
+use skvoz_store::{Scope, Ticket};
+use skvoz_store_sqlite::{Durability, SqliteOptions, SqliteStore};
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+async fn run(seed: u64) -> (App, tempfile::TempDir, i64, u64) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = SqliteOptions::new(dir.path());
+    opts.durability = Durability::Normal;
+    let app = App::new(Arc::new(SqliteStore::open(&opts).unwrap()));
+    let options = DemoOptions {
+        days: 60,
+        seed,
+        visitors: 4_000,
+        end: NaiveDate::from_ymd_opt(2025, 6, 1).unwrap(),
+    };
+    let (created, stats) = demo::generate(&app, &options, &|_, _| {}).await.unwrap();
+    (app, dir, created.project_id, stats.tickets)
+}
+
+fn key(t: &Ticket) -> (String, i64, Option<String>, Option<u8>, Option<u32>) {
+    (
+        t.external_id.clone(),
+        t.created_at.timestamp(),
+        t.status.clone(),
+        t.rating,
+        t.handling_minutes,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_tickets_are_reproducible_and_skewed_by_channel() {
+    let (app, _dir, pid, count) = run(42).await;
+    let scope = Scope::new(ProjectId(pid));
+    let from = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+    let end = Utc.with_ymd_and_hms(2025, 6, 1, 0, 0, 0).unwrap();
+    let tickets = app
+        .store
+        .tickets_between(scope, from, end + Duration::days(1))
+        .await
+        .unwrap();
+    assert_eq!(tickets.len() as u64, count);
+    assert!(count >= 30, "{count} tickets");
+    assert!(tickets
+        .iter()
+        .all(|t| t.created_at < end && t.contact_id.is_some()));
+    let statuses: HashSet<_> = tickets.iter().filter_map(|t| t.status.as_deref()).collect();
+    assert!(
+        statuses.contains("closed") && statuses.contains("solved"),
+        "{statuses:?}"
+    );
+    assert!(tickets.iter().any(|t| t.rating.is_some_and(|r| r <= 3)));
+    assert!(tickets.iter().any(|t| t.rating.is_some_and(|r| r >= 4)));
+    assert!(tickets.iter().any(|t| t.rating.is_none()));
+    assert!(tickets
+        .iter()
+        .all(|t| t.first_response_at.is_some_and(|r| r > t.created_at)));
+    assert!(
+        tickets
+            .iter()
+            .filter(|t| t.handling_minutes.is_some())
+            .count()
+            > tickets.len() / 2
+    );
+
+    // Ticket leads opened no deals.
+    let leads = app.store.leads_between(scope, from, end).await.unwrap();
+    let ticket_leads: Vec<_> = leads
+        .iter()
+        .filter(|l| l.kind == LeadKind::Ticket)
+        .collect();
+    assert_eq!(ticket_leads.len() as u64, count);
+    assert!(ticket_leads.iter().all(|l| l.deal_id.is_none()));
+
+    // Tickets per contact with a lead, by acquisition channel.
+    let ctx = app.contexts.by_id(ProjectId(pid)).await.unwrap();
+    let (rows, total) = app
+        .tickets
+        .service_by_channel(&ctx, from, end)
+        .await
+        .unwrap();
+    assert_eq!(total.tickets, count);
+    assert!(total.service_cost.0 > 0, "demo settings price tickets");
+    let mut contacts: BTreeMap<String, HashSet<i64>> = BTreeMap::new();
+    for l in leads.iter().filter(|l| l.kind == LeadKind::Form) {
+        let c = l.contact_id.unwrap();
+        let visits = app.store.contact_visits(scope, c).await.unwrap();
+        let channel = visits.first.map_or("direct".to_owned(), |v| v.channel);
+        contacts.entry(channel).or_default().insert(c);
+    }
+    let rate = |channels: &[&str]| {
+        let tickets: u64 = rows
+            .iter()
+            .filter(|r| channels.contains(&r.channel.as_str()))
+            .map(|r| r.totals.tickets)
+            .sum();
+        let people: usize = channels
+            .iter()
+            .map(|c| contacts.get(*c).map_or(0, HashSet::len))
+            .sum();
+        tickets as f64 / people.max(1) as f64
+    };
+    let problem = rate(&["paid social", "social", "messengers"]);
+    let calm = rate(&["email", "organic search"]);
+    eprintln!("{rows:#?}\nproblem {problem:.3} calm {calm:.3}");
+    assert!(problem > 1.5 * calm, "problem {problem} vs calm {calm}");
+
+    // The same seed gives the same tickets.
+    let (app2, _dir2, pid2, count2) = run(42).await;
+    let again = app2
+        .store
+        .tickets_between(Scope::new(ProjectId(pid2)), from, end + Duration::days(1))
+        .await
+        .unwrap();
+    assert_eq!(count2, count);
+    assert_eq!(
+        tickets.iter().map(key).collect::<Vec<_>>(),
+        again.iter().map(key).collect::<Vec<_>>()
+    );
+}

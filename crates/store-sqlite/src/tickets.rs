@@ -1,0 +1,421 @@
+//! Tickets, ticket events and a contact's visits in SQLite. Applying an
+//! event is one write transaction.
+//!
+//! A ticket's contact is read through its lead (`leads.contact_id` follows
+//! contact merges), falling back to the contact stored on the ticket.
+
+use crate::conn::{backend_err, query_vec, SqliteStore};
+use crate::projects::ms_to_time;
+use crate::visits::{visit_from_row, VISIT_COLUMNS};
+use chrono::{DateTime, Utc};
+use rusqlite::{params, OptionalExtension, Row, Transaction};
+use skvoz_domain::service::{StatusClass, TicketEventKind};
+use skvoz_store::{
+    ContactVisits, Scope, StoreResult, Ticket, TicketEventRecord, TicketRecorded, TicketStore,
+    TicketWrite, Visit,
+};
+
+const TICKET_COLUMNS: &str =
+    "t.id, t.provider, t.external_id, coalesce(l.contact_id, t.contact_id), t.lead_id, \
+     t.subject, t.status, t.priority, t.product, t.created_at, t.first_response_at, t.resolved_at, \
+     t.closed_at, t.rating, t.handling_minutes";
+
+const TICKET_FROM: &str = "tickets t LEFT JOIN leads l ON l.id = t.lead_id";
+
+fn ticket_from_row(r: &Row<'_>) -> rusqlite::Result<Ticket> {
+    Ok(Ticket {
+        id: r.get(0)?,
+        provider: r.get(1)?,
+        external_id: r.get(2)?,
+        contact_id: r.get(3)?,
+        lead_id: r.get(4)?,
+        subject: r.get(5)?,
+        status: r.get(6)?,
+        priority: r.get(7)?,
+        product: r.get(8)?,
+        created_at: ms_to_time(r.get(9)?),
+        first_response_at: r.get::<_, Option<i64>>(10)?.map(ms_to_time),
+        resolved_at: r.get::<_, Option<i64>>(11)?.map(ms_to_time),
+        closed_at: r.get::<_, Option<i64>>(12)?.map(ms_to_time),
+        rating: r
+            .get::<_, Option<i64>>(13)?
+            .and_then(|v| u8::try_from(v).ok()),
+        handling_minutes: r
+            .get::<_, Option<i64>>(14)?
+            .and_then(|v| u32::try_from(v).ok()),
+    })
+}
+
+fn record_tx(
+    tx: &Transaction<'_>,
+    project: i64,
+    w: &TicketWrite,
+) -> rusqlite::Result<TicketRecorded> {
+    let at = w.at.timestamp_millis();
+    let existing: Option<(i64, Option<i64>)> = tx
+        .prepare_cached(
+            "SELECT id, lead_id FROM tickets WHERE project_id = ?1 AND provider = ?2 AND external_id = ?3",
+        )?
+        .query_row(params![project, w.provider, w.external_id], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    let (ticket_id, lead_id, created) = match existing {
+        Some((id, lead)) => (id, lead, false),
+        None => {
+            let created_at = w.created_at.map_or(at, |t| t.timestamp_millis());
+            tx.prepare_cached(
+                "INSERT INTO tickets (project_id, provider, external_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![project, w.provider, w.external_id, created_at, at])?;
+            (tx.last_insert_rowid(), None, true)
+        }
+    };
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO ticket_events (ticket_id, event_id, kind, status, rating, at, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT(ticket_id, event_id) DO NOTHING",
+        )?
+        .execute(params![
+            ticket_id,
+            w.event_id,
+            w.kind.as_str(),
+            w.status,
+            w.rating.map(i64::from),
+            at,
+            w.raw.to_string()
+        ])?;
+    if inserted == 0 {
+        return Ok(TicketRecorded {
+            ticket_id,
+            created: false,
+            replayed: true,
+            lead_id,
+        });
+    }
+    // Descriptive fields: the latest word wins, a missing one keeps the old.
+    tx.prepare_cached(
+        "UPDATE tickets SET subject = coalesce(?1, subject), priority = coalesce(?2, priority),
+            product = coalesce(?3, product), handling_minutes = coalesce(?4, handling_minutes),
+            updated_at = max(updated_at, ?5) WHERE id = ?6",
+    )?
+    .execute(params![
+        w.subject,
+        w.priority,
+        w.product,
+        w.handling_minutes.map(i64::from),
+        at,
+        ticket_id
+    ])?;
+    if w.kind == TicketEventKind::Created {
+        // The creation event knows when the ticket was opened, even when a
+        // status change arrived before it.
+        let created_at = w.created_at.map_or(at, |t| t.timestamp_millis());
+        tx.execute(
+            "UPDATE tickets SET created_at = ?1 WHERE id = ?2",
+            params![created_at, ticket_id],
+        )?;
+    }
+    if w.kind == TicketEventKind::Reply {
+        tx.execute(
+            "UPDATE tickets SET first_response_at = min(coalesce(first_response_at, ?1), ?1) WHERE id = ?2",
+            params![at, ticket_id],
+        )?;
+    }
+    if let Some(rating) = w.rating {
+        tx.execute(
+            "UPDATE tickets SET rating = ?1 WHERE id = ?2",
+            params![i64::from(rating), ticket_id],
+        )?;
+    }
+    if let Some(status) = &w.status {
+        // An older status change redelivered late does not undo a newer one.
+        let changed = tx.execute(
+            "UPDATE tickets SET status = ?1, status_at = ?2 WHERE id = ?3 AND (status_at IS NULL OR status_at <= ?2)",
+            params![status, at, ticket_id],
+        )?;
+        if changed > 0 {
+            match w.status_class.unwrap_or(StatusClass::Open) {
+                StatusClass::Resolved => {
+                    tx.execute(
+                        "UPDATE tickets SET resolved_at = coalesce(resolved_at, ?1), closed_at = NULL WHERE id = ?2",
+                        params![at, ticket_id],
+                    )?;
+                }
+                StatusClass::Closed => {
+                    tx.execute(
+                        "UPDATE tickets SET closed_at = coalesce(closed_at, ?1) WHERE id = ?2",
+                        params![at, ticket_id],
+                    )?;
+                }
+                StatusClass::Open => {
+                    // Reopened: the SLA clock runs again.
+                    tx.execute(
+                        "UPDATE tickets SET resolved_at = NULL, closed_at = NULL WHERE id = ?1",
+                        params![ticket_id],
+                    )?;
+                }
+            }
+        }
+    }
+    Ok(TicketRecorded {
+        ticket_id,
+        created,
+        replayed: false,
+        lead_id,
+    })
+}
+
+fn ticket_query(
+    c: &rusqlite::Connection,
+    filter: &str,
+    p: impl rusqlite::Params,
+) -> StoreResult<Vec<Ticket>> {
+    query_vec(
+        c,
+        &format!("SELECT {TICKET_COLUMNS} FROM {TICKET_FROM} WHERE {filter}"),
+        p,
+        ticket_from_row,
+    )
+}
+
+#[async_trait::async_trait]
+impl TicketStore for SqliteStore {
+    async fn record_ticket_event(
+        &self,
+        scope: Scope,
+        write: TicketWrite,
+    ) -> StoreResult<TicketRecorded> {
+        self.write(move |c| {
+            let tx = c.transaction().map_err(backend_err)?;
+            let out = record_tx(&tx, scope.project().0, &write).map_err(backend_err)?;
+            tx.commit().map_err(backend_err)?;
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn link_ticket_lead(
+        &self,
+        scope: Scope,
+        ticket_id: i64,
+        lead_id: i64,
+        contact_id: Option<i64>,
+    ) -> StoreResult<()> {
+        self.write(move |c| {
+            c.execute(
+                "UPDATE tickets SET lead_id = ?1, contact_id = ?2 WHERE project_id = ?3 AND id = ?4",
+                params![lead_id, contact_id, scope.project().0, ticket_id],
+            )
+            .map_err(backend_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn ticket(&self, scope: Scope, id: i64) -> StoreResult<Option<Ticket>> {
+        self.read(move |c| {
+            Ok(ticket_query(
+                c,
+                "t.project_id = ?1 AND t.id = ?2",
+                params![scope.project().0, id],
+            )?
+            .into_iter()
+            .next())
+        })
+        .await
+    }
+
+    async fn ticket_by_external_id(
+        &self,
+        scope: Scope,
+        provider: &str,
+        external_id: &str,
+    ) -> StoreResult<Option<Ticket>> {
+        let (provider, external_id) = (provider.to_owned(), external_id.to_owned());
+        self.read(move |c| {
+            Ok(ticket_query(
+                c,
+                "t.project_id = ?1 AND t.provider = ?2 AND t.external_id = ?3",
+                params![scope.project().0, provider, external_id],
+            )?
+            .into_iter()
+            .next())
+        })
+        .await
+    }
+
+    async fn ticket_events(
+        &self,
+        scope: Scope,
+        ticket_id: i64,
+    ) -> StoreResult<Vec<TicketEventRecord>> {
+        self.read(move |c| {
+            query_vec(
+                c,
+                "SELECT e.ticket_id, e.kind, e.status, e.rating, e.at FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
+                 WHERE t.project_id = ?1 AND e.ticket_id = ?2 ORDER BY e.at, e.id",
+                params![scope.project().0, ticket_id],
+                |r| {
+                    let kind: String = r.get(1)?;
+                    Ok(TicketEventRecord {
+                        ticket_id: r.get(0)?,
+                        kind: TicketEventKind::parse(&kind).unwrap_or(TicketEventKind::Status),
+                        status: r.get(2)?,
+                        rating: r.get::<_, Option<i64>>(3)?.and_then(|v| u8::try_from(v).ok()),
+                        at: ms_to_time(r.get(4)?),
+                    })
+                },
+            )
+        })
+        .await
+    }
+
+    async fn tickets_of_contact(&self, scope: Scope, contact_id: i64) -> StoreResult<Vec<Ticket>> {
+        self.read(move |c| {
+            // Driven by the contact's leads and the ticket indexes, not by
+            // the project's tickets in time order.
+            query_vec(
+                c,
+                &format!(
+                    "SELECT {TICKET_COLUMNS} FROM (
+                        SELECT t2.id AS ticket_ref FROM leads l2 CROSS JOIN tickets t2 ON t2.lead_id = l2.id
+                            WHERE l2.contact_id = ?2 AND +l2.project_id = ?1
+                        UNION SELECT id FROM tickets WHERE contact_id = ?2 AND lead_id IS NULL
+                     ) x CROSS JOIN tickets t ON t.id = x.ticket_ref LEFT JOIN leads l ON l.id = t.lead_id
+                     WHERE +t.project_id = ?1 ORDER BY t.created_at, t.id"
+                ),
+                params![scope.project().0, contact_id],
+                ticket_from_row,
+            )
+        })
+        .await
+    }
+
+    async fn tickets_between(
+        &self,
+        scope: Scope,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<Ticket>> {
+        self.read(move |c| {
+            ticket_query(
+                c,
+                "t.project_id = ?1 AND t.created_at >= ?2 AND t.created_at < ?3 ORDER BY t.created_at, t.id",
+                params![scope.project().0, from.timestamp_millis(), to.timestamp_millis()],
+            )
+        })
+        .await
+    }
+
+    async fn visits_of_contact(
+        &self,
+        scope: Scope,
+        contact_id: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<Visit>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(move |c| {
+            query_vec(
+                c,
+                &contact_visits_sql("ASC", "?3"),
+                params![scope.project().0, contact_id, limit],
+                visit_from_row,
+            )
+        })
+        .await
+    }
+
+    async fn contact_visits(&self, scope: Scope, contact_id: i64) -> StoreResult<ContactVisits> {
+        self.read(move |c| {
+            let project = scope.project().0;
+            let count: i64 = c
+                .prepare_cached(&format!("SELECT count(*) FROM ({CONTACT_VISIT_IDS})"))
+                .map_err(backend_err)?
+                .query_row(params![project, contact_id], |r| r.get(0))
+                .map_err(backend_err)?;
+            let one = |order: &str| -> StoreResult<Option<Visit>> {
+                c.prepare_cached(&contact_visits_sql(order, "1"))
+                    .map_err(backend_err)?
+                    .query_row(params![project, contact_id], visit_from_row)
+                    .optional()
+                    .map_err(backend_err)
+            };
+            Ok(ContactVisits {
+                count,
+                first: one("ASC")?,
+                last: one("DESC")?,
+            })
+        })
+        .await
+    }
+
+    async fn ticket_poll_cursor(
+        &self,
+        scope: Scope,
+        provider: &str,
+    ) -> StoreResult<Option<DateTime<Utc>>> {
+        let provider = provider.to_owned();
+        self.read(move |c| {
+            let cursor: Option<Option<i64>> = c
+                .query_row(
+                    "SELECT cursor FROM ticket_poll_state WHERE project_id = ?1 AND provider = ?2",
+                    params![scope.project().0, provider],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(backend_err)?;
+            Ok(cursor.flatten().map(ms_to_time))
+        })
+        .await
+    }
+
+    async fn set_ticket_poll_cursor(
+        &self,
+        scope: Scope,
+        provider: &str,
+        cursor: Option<DateTime<Utc>>,
+        error: Option<String>,
+    ) -> StoreResult<()> {
+        let provider = provider.to_owned();
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO ticket_poll_state (project_id, provider, cursor, attempted_at, error) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT(project_id, provider) DO UPDATE SET cursor = coalesce(excluded.cursor, cursor),
+                    attempted_at = excluded.attempted_at, error = excluded.error",
+                params![
+                    scope.project().0,
+                    provider,
+                    cursor.map(|t| t.timestamp_millis()),
+                    Utc::now().timestamp_millis(),
+                    error
+                ],
+            )
+            .map_err(backend_err)?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+/// The ids of a contact's visits: those of its visitor ids, and those its
+/// leads were linked to. Parameters: ?1 project, ?2 contact.
+const CONTACT_VISIT_IDS: &str = "SELECT v.id AS visit_ref FROM contact_identities ci CROSS JOIN visits v
+        ON v.project_id = ?1 AND v.vid = ci.value
+        WHERE ci.contact_id = ?2 AND ci.kind = 'vid' AND +ci.project_id = ?1
+     UNION SELECT l.visit_id FROM leads l WHERE l.contact_id = ?2 AND +l.project_id = ?1 AND l.visit_id IS NOT NULL";
+
+/// The contact's visits, driven by the contact's few identities and leads
+/// (`CROSS JOIN` keeps SQLite from walking the project's visits by time
+/// instead).
+fn contact_visits_sql(order: &str, limit: &str) -> String {
+    let cols = VISIT_COLUMNS
+        .split(", ")
+        .map(|c| format!("visits.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "SELECT {cols} FROM ({CONTACT_VISIT_IDS}) x CROSS JOIN visits ON visits.id = x.visit_ref
+         WHERE +visits.project_id = ?1 ORDER BY visits.started_at {order}, visits.id {order} LIMIT {limit}"
+    )
+}
