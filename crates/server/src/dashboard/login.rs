@@ -56,7 +56,8 @@ fn render(lang: Lang, login: &str, next: &str, errors: &[(&str, &str)]) -> Strin
 <label for=\"login\">{l_login}</label><input id=\"login\" name=\"login\" autocomplete=\"username\" maxlength=\"{MAX_FIELD}\" value=\"{login}\"{inv_login}>{e_login}\
 <label for=\"password\">{l_password}</label><input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" maxlength=\"{MAX_FIELD}\"{inv_password}>{e_password}\
 <button type=\"submit\" id=\"login-submit\">{l_submit}</button>\
-<p><a href=\"/lang?set={oc}&amp;back=/login\" id=\"lang-switch\">{on}</a></p></form></main></body></html>",
+<p><a href=\"/lang?set={oc}&amp;back=/login\" id=\"lang-switch\">{on}</a></p></form>\
+<p class=\"muted links\"><a href=\"/openapi.json\">API (OpenAPI)</a> · <a href=\"/t.js\">t.js</a> · <a href=\"/healthz\">healthz</a></p></main></body></html>",
         subtitle = esc(t("login_subtitle")),
         next = esc(next),
         l_login = esc(t("login")),
