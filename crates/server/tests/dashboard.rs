@@ -170,6 +170,16 @@ async fn logged_out_pages_redirect_to_login_and_come_back() {
     )
     .await;
     assert_eq!(r.headers.get(header::LOCATION).unwrap(), "/");
+    // Regression: a `next` that is not a valid header value (decoded
+    // non-ASCII, a tab) must not break the redirect.
+    for next in ["/%D1%86", "/%09/evil.example"] {
+        let body = format!("login=admin&password={}&next={next}", enc(PASSWORD));
+        let r = form(&f.s, "/login", None, &body).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{next}");
+        assert_eq!(r.headers.get(header::LOCATION).unwrap(), "/");
+    }
+    let r = get(&f.s, "/lang?set=en&back=/%D1%86", None, "ru").await;
+    assert_eq!(r.headers.get(header::LOCATION).unwrap(), "/");
 }
 
 #[tokio::test]

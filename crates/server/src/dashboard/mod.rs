@@ -381,7 +381,18 @@ impl FromRequestParts<AppState> for Dash {
 /// A path inside this site to return to, or `/`.
 pub fn safe_back(back: Option<&str>) -> String {
     match back {
-        Some(b) if b.starts_with('/') && !b.starts_with("//") && !b.contains('\\') => b.to_owned(),
+        // Browsers drop tabs and newlines from URLs ("/\t/evil" is
+        // "//evil"), and a `Location` header takes visible ASCII only
+        // (links are percent-encoded), so anything else refuses the link.
+        Some(b)
+            if b.starts_with('/')
+                && !b.starts_with("//")
+                && !b.contains('\\')
+                && b.len() <= 2048
+                && b.chars().all(|c| c.is_ascii_graphic()) =>
+        {
+            b.to_owned()
+        }
         _ => "/".to_owned(),
     }
 }
@@ -440,6 +451,11 @@ mod tests {
         assert_eq!(safe_back(Some("//evil.example/")), "/");
         assert_eq!(safe_back(Some("https://evil.example/")), "/");
         assert_eq!(safe_back(Some("/\\evil")), "/");
+        assert_eq!(safe_back(Some("/\t/evil.example")), "/");
+        assert_eq!(safe_back(Some("/\n/evil.example")), "/");
+        // Not a valid header value: would make the redirect fail.
+        assert_eq!(safe_back(Some("/leads?x=ц")), "/");
+        assert_eq!(safe_back(Some("/leads?x=%D1%86")), "/leads?x=%D1%86");
         assert_eq!(safe_back(None), "/");
     }
 
