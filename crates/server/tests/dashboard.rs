@@ -259,6 +259,7 @@ async fn every_page_renders_in_russian_and_english() {
     assert_ne!(element(&r.text, "kpi-visits"), "0", "the demo has visits");
     assert!(r.text.contains("id=\"trend-chart\"") && r.text.contains("<polyline"));
     assert!(r.text.contains("id=\"share-visits\"") && r.text.contains("id=\"share-revenue\""));
+    assert!(r.text.contains("id=\"overview-funnel\""));
     let r = get(&f.s, "/reports/funnel", c, "en").await;
     assert!(r.text.contains("id=\"funnel-chart\""));
     // The language switcher remembers the choice.

@@ -155,6 +155,38 @@ async fn render(state: &AppState, dash: &Dash) -> Result<Response, PageError> {
         esc(dash.t("revenue_by_channel")),
         charts::share_bars("share-revenue", dash.t("revenue_by_channel"), &items("revenue"), &money),
     ));
+    // The deal funnel of the period.
+    let funnel_params = ReportParams {
+        from: Some(from.to_string()),
+        to: Some(to.to_string()),
+        ..Default::default()
+    };
+    let funnel = state.app.reports.funnel(ctx, &funnel_params).await?;
+    let stages: Vec<(String, f64, Option<f64>)> = funnel.json["stages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, s)| {
+            (
+                format::text(&s["stage"]),
+                format::num(&s["deals"]).unwrap_or(0.0),
+                (i > 0)
+                    .then(|| format::num(&s["conversion_from_previous"]))
+                    .flatten(),
+            )
+        })
+        .collect();
+    let count = |v: f64| format::metric(lang, "deals", Some(v), "");
+    body.push_str(&format!(
+        "<section class=\"card\"><h2><a href=\"{}\">{}</a></h2>{}</section>",
+        esc(&dash.link(
+            "/reports/funnel",
+            &[("from", &from.to_string()), ("to", &to.to_string())]
+        )),
+        esc(dash.t("nav_funnel")),
+        charts::funnel("overview-funnel", dash.t("nav_funnel"), &stages, &count)
+    ));
     body.push_str(&format!(
         "<p><a href=\"{}\">{} →</a></p>",
         esc(&dash.link(
