@@ -198,7 +198,7 @@ async fn render(state: &AppState, dash: &Dash) -> Result<Response, PageError> {
         .map(String::as_str)
         .chain(["sort"])
         .collect();
-    let mut body = layout::period_form(dash, &from, &to, &extra, &filter_refs);
+    let mut body = layout::period_form(dash, (&from, &to), true, &extra, &filter_refs);
 
     // Breadcrumbs of the drill-down.
     body.push_str("<nav class=\"crumbs\" id=\"crumbs\">");

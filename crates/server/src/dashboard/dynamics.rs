@@ -87,8 +87,13 @@ async fn render(state: &AppState, dash: &Dash) -> Result<Response, PageError> {
             if by_channel { "channel" } else { "" }
         ),
     );
-    let mut body =
-        layout::period_form(dash, &from.to_string(), &to.to_string(), &extra, &["model"]);
+    let mut body = layout::period_form(
+        dash,
+        (&from.to_string(), &to.to_string()),
+        true,
+        &extra,
+        &["model"],
+    );
     let fmt_axis = |v: f64| format::metric(lang, metric, Some(v), &currency);
     let values = |ps: &Value| -> Vec<Option<f64>> {
         ps.as_array()

@@ -24,7 +24,13 @@ async fn render(state: &AppState, dash: &Dash) -> Result<Response, PageError> {
     let json = &report.json;
     let lang = dash.lang;
     let stages = json["stages"].as_array().cloned().unwrap_or_default();
-    let mut body = layout::period_form(dash, &from.to_string(), &to.to_string(), "", &["model"]);
+    let mut body = layout::period_form(
+        dash,
+        (&from.to_string(), &to.to_string()),
+        false,
+        "",
+        &["model"],
+    );
     let items: Vec<(String, f64, Option<f64>)> = stages
         .iter()
         .enumerate()

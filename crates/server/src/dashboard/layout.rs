@@ -129,9 +129,16 @@ pub fn html(body: String) -> Response {
         .into_response()
 }
 
-/// The period form of report pages: from, to, compare, plus `extra`
-/// controls, keeping the query parameters named in `keep` as hidden fields.
-pub fn period_form(dash: &Dash, from: &str, to: &str, extra: &str, keep: &[&str]) -> String {
+/// The period form of report pages: from, to, the previous-period switch
+/// (where the page compares), plus `extra` controls, keeping the query
+/// parameters named in `keep` as hidden fields.
+pub fn period_form(
+    dash: &Dash,
+    (from, to): (&str, &str),
+    compare: bool,
+    extra: &str,
+    keep: &[&str],
+) -> String {
     let mut out = format!(
         "<form method=\"get\" class=\"controls\" id=\"period-form\">{}",
         dash.ctx.as_ref().map_or(String::new(), |c| format!(
@@ -149,16 +156,22 @@ pub fn period_form(dash: &Dash, from: &str, to: &str, extra: &str, keep: &[&str]
         }
     }
     let checked = if dash.compare() { " checked" } else { "" };
+    let compare = if compare {
+        format!(
+            "<label class=\"check\"><input type=\"checkbox\" name=\"compare\" value=\"1\" id=\"compare\"{checked} data-autosubmit>{}</label>",
+            esc(dash.t("compare_previous"))
+        )
+    } else {
+        String::new()
+    };
     out.push_str(&format!(
         "<label>{}<input type=\"date\" name=\"from\" value=\"{}\"></label>\
 <label>{}<input type=\"date\" name=\"to\" value=\"{}\"></label>\
-<label class=\"check\"><input type=\"checkbox\" name=\"compare\" value=\"1\" id=\"compare\"{checked} data-autosubmit>{}</label>\
-{extra}<button>{}</button></form>",
+{compare}{extra}<button>{}</button></form>",
         esc(dash.t("from")),
         esc(from),
         esc(dash.t("to")),
         esc(to),
-        esc(dash.t("compare_previous")),
         esc(dash.t("apply")),
     ));
     out

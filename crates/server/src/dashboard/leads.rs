@@ -30,7 +30,7 @@ async fn render(state: &AppState, dash: &Dash) -> Result<Response, PageError> {
         .and_then(|p| p.parse::<usize>().ok())
         .unwrap_or(1)
         .clamp(1, pages);
-    let mut body = layout::period_form(dash, &from.to_string(), &to.to_string(), "", &[]);
+    let mut body = layout::period_form(dash, (&from.to_string(), &to.to_string()), false, "", &[]);
     body.push_str(&format!(
         "<p class=\"muted\" id=\"leads-count\">{}: {}</p>",
         esc(dash.t("leads")),

@@ -45,7 +45,13 @@ async fn render(state: &AppState, dash: &Dash) -> Result<Response, PageError> {
     let currency = format::text(&json["currency"]);
     let totals = &json["totals"];
     let lang = dash.lang;
-    let mut body = layout::period_form(dash, &from.to_string(), &to.to_string(), "", &["metric"]);
+    let mut body = layout::period_form(
+        dash,
+        (&from.to_string(), &to.to_string()),
+        false,
+        "",
+        &["metric", "model"],
+    );
     body.push_str("<section class=\"kpis\">");
     for k in KPIS {
         let now = format::num(&totals[*k]);
