@@ -429,6 +429,27 @@ async fn contact_journey_and_isolation() {
     assert!(r.text.contains("No data for the period") && !r.text.contains("href=\"/contacts/"));
     let r = get(&f.s, &format!("/reports/channels?project={other}"), c, "en").await;
     assert!(r.text.contains("No data for the period"));
+    let r = get(
+        &f.s,
+        &format!("/reports/channels.csv?project={other}"),
+        c,
+        "en",
+    )
+    .await;
+    let lines: Vec<&str> = r.text.lines().collect();
+    assert_eq!(lines.len(), 2, "header and an empty total only: {}", r.text);
+    assert!(lines[1].starts_with("(total),0,"), "{}", lines[1]);
+    let demo_csv = get(
+        &f.s,
+        &format!("/reports/channels.csv?project={}", f.demo),
+        c,
+        "en",
+    )
+    .await;
+    assert!(
+        demo_csv.text.lines().count() > 2,
+        "the demo's own CSV has rows"
+    );
     let r = get(&f.s, "/contacts/abc", c, "en").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
