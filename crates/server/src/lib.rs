@@ -4,6 +4,7 @@
 //! [`router`] builds the whole application; tests drive it with `oneshot`
 //! and the binary serves it with [`serve`].
 
+pub mod dashboard;
 pub mod error;
 pub mod extract;
 pub mod routes;
@@ -178,13 +179,13 @@ pub fn router(app: App, options: &ServerOptions) -> Router {
         .merge(collect.layer(cors.clone()))
         .merge(script.layer(cors).layer(CompressionLayer::new()))
         .route("/openapi.json", get(routes::system::openapi))
-        .route("/", get(routes::system::index))
         .route("/export/alytics/", get(routes::crm::alytics_export_base))
         .route("/export/alytics/{n}", get(routes::crm::alytics_export))
         .route(
             "/hooks/{public_key}/calltouch",
             get(routes::calls::calltouch_get),
         )
+        .merge(dashboard::routes())
         .fallback(not_found)
         .layer(axum::middleware::map_response(json_errors))
         .layer(axum::middleware::from_fn(telemetry::track))
@@ -207,7 +208,8 @@ async fn json_errors(response: Response) -> Response {
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
+    // Dashboard pages answer their errors as HTML pages on purpose.
     if is_json {
         return response;
     }

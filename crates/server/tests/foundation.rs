@@ -319,7 +319,11 @@ async fn login_sets_an_httponly_cookie_and_logout_ends_it() {
 #[tokio::test]
 async fn the_start_page_says_where_things_are() {
     let s = TestServer::new().await;
+    // `/` is the dashboard: logged out, it leads to the login page, which
+    // links the API document and the tracker.
     let r = s.call(Method::GET, "/", None, None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = s.call(Method::GET, "/login", None, None).await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.text.contains("/openapi.json") && r.text.contains("t.js"));
 }

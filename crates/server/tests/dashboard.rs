@@ -1,0 +1,591 @@
+//! The dashboard pages through the real router (`oneshot`) on the demo
+//! data set: logged-out redirects, every page in Russian and English, the
+//! login form's errors in place, the model switcher changing the numbers,
+//! drill-down, CSV export, the settings forms (errors in place, a project
+//! created, a key rotated and working), admin-only changes, and projects
+//! isolated from each other.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use common::{Reply, TestServer};
+use skvoz_app::demo::{generate, DemoOptions};
+
+/// `?from=` covering the whole demo (40 days back).
+fn since() -> String {
+    (chrono::Utc::now().date_naive() - chrono::Duration::days(45)).to_string()
+}
+
+const PASSWORD: &str = "correct horse battery";
+
+/// The pages every user sees.
+const PAGES: &[&str] = &[
+    "/",
+    "/reports/channels",
+    "/reports/dynamics",
+    "/reports/funnel",
+    "/leads",
+    "/settings",
+];
+
+struct Fixture {
+    s: TestServer,
+    /// The admin's session cookie.
+    admin: String,
+    /// The demo project's id.
+    demo: i64,
+}
+
+async fn fixture() -> Fixture {
+    let s = TestServer::new().await;
+    let options = DemoOptions {
+        visitors: 400,
+        days: 40,
+        ..Default::default()
+    };
+    let (created, _) = generate(&s.app, &options, &|_, _| {}).await.unwrap();
+    s.app
+        .auth
+        .create_user("admin", PASSWORD, true)
+        .await
+        .unwrap();
+    let admin = login(&s, "admin", PASSWORD).await;
+    Fixture {
+        s,
+        admin,
+        demo: created.project_id,
+    }
+}
+
+/// Logs in through the form; returns the `Cookie` header value.
+async fn login(s: &TestServer, user: &str, password: &str) -> String {
+    let r = form(
+        s,
+        "/login",
+        None,
+        &format!("login={user}&password={}&next=/", enc(password)),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let set = r.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+        "{set}"
+    );
+    set.split(';').next().unwrap().to_owned()
+}
+
+fn enc(s: &str) -> String {
+    s.replace(' ', "+")
+}
+
+async fn get(s: &TestServer, uri: &str, cookie: Option<&str>, lang: &str) -> Reply {
+    let mut b = Request::builder()
+        .method(Method::GET)
+        .uri(uri)
+        .header(header::ACCEPT_LANGUAGE, lang);
+    if let Some(c) = cookie {
+        b = b.header(header::COOKIE, c);
+    }
+    s.send(b.body(Body::empty()).unwrap()).await
+}
+
+async fn form(s: &TestServer, uri: &str, cookie: Option<&str>, body: &str) -> Reply {
+    let mut b = Request::builder()
+        .method(Method::POST)
+        .uri(uri)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT_LANGUAGE, "en");
+    if let Some(c) = cookie {
+        b = b.header(header::COOKIE, c);
+    }
+    s.send(b.body(Body::from(body.to_owned())).unwrap()).await
+}
+
+fn is_html(r: &Reply) -> bool {
+    r.headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"))
+}
+
+/// The text of the element with `id` (up to its first closing tag).
+fn element<'a>(html: &'a str, id: &str) -> &'a str {
+    let at = html
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no #{id}"));
+    let open = at + html[at..].find('>').unwrap() + 1;
+    let close = open + html[open..].find("</").unwrap();
+    &html[open..close]
+}
+
+/// The inner HTML of `<tbody id="report-rows">`.
+fn report_rows(html: &str) -> &str {
+    let at = html.find("id=\"report-rows\"").expect("report rows");
+    let end = at + html[at..].find("</tbody>").unwrap();
+    &html[at..end]
+}
+
+#[tokio::test]
+async fn logged_out_pages_redirect_to_login_and_come_back() {
+    let f = fixture().await;
+    for page in PAGES
+        .iter()
+        .chain(&["/contacts/1", "/reports/channels.csv"])
+    {
+        let r = get(&f.s, page, None, "ru").await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{page}");
+        let to = r.headers.get(header::LOCATION).unwrap().to_str().unwrap();
+        assert!(to.starts_with("/login?next="), "{page} → {to}");
+    }
+    // A stale session cookie is the same as none.
+    let r = get(&f.s, "/", Some("skvoz_session=nope"), "ru").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    // The login page, in the browser's language.
+    let r = get(&f.s, "/login?next=/leads", None, "ru-RU,ru;q=0.9").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.text.contains("Войти") && r.text.contains("value=\"/leads\""));
+    let r = get(&f.s, "/login", None, "en-US").await;
+    assert!(r.text.contains("Log in") && r.text.contains("lang=\"en\""));
+    // After login the form goes back where it was asked to; never off-site.
+    let r = form(
+        &f.s,
+        "/login",
+        None,
+        &format!("login=admin&password={}&next=/leads", enc(PASSWORD)),
+    )
+    .await;
+    assert_eq!(r.headers.get(header::LOCATION).unwrap(), "/leads");
+    let r = form(
+        &f.s,
+        "/login",
+        None,
+        &format!(
+            "login=admin&password={}&next=//evil.example/",
+            enc(PASSWORD)
+        ),
+    )
+    .await;
+    assert_eq!(r.headers.get(header::LOCATION).unwrap(), "/");
+    // Regression: a `next` that is not a valid header value (decoded
+    // non-ASCII, a tab) must not break the redirect.
+    for next in ["/%D1%86", "/%09/evil.example"] {
+        let body = format!("login=admin&password={}&next={next}", enc(PASSWORD));
+        let r = form(&f.s, "/login", None, &body).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{next}");
+        assert_eq!(r.headers.get(header::LOCATION).unwrap(), "/");
+    }
+    let r = get(&f.s, "/lang?set=en&back=/%D1%86", None, "ru").await;
+    assert_eq!(r.headers.get(header::LOCATION).unwrap(), "/");
+}
+
+#[tokio::test]
+async fn login_form_shows_errors_in_place() {
+    let f = fixture().await;
+    let r = form(&f.s, "/login", None, "login=&password=").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(is_html(&r), "the form again, not JSON");
+    assert_eq!(element(&r.text, "error-login"), "This field is required");
+    assert_eq!(element(&r.text, "error-password"), "This field is required");
+    assert!(r.text.contains("aria-invalid=\"true\""));
+    let r = form(&f.s, "/login", None, "login=admin&password=wrong+password").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        element(&r.text, "error-password"),
+        "Wrong login or password"
+    );
+    // The login typed is kept, escaped.
+    let r = form(&f.s, "/login", None, "login=%3Cb%3Ex&password=").await;
+    assert!(r.text.contains("value=\"&lt;b&gt;x\""), "{}", r.text);
+    assert!(r.headers.get(header::SET_COOKIE).is_none());
+    // A form posted from another site is refused.
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::HOST, "skvoz.example")
+        .header(header::ORIGIN, "https://evil.example")
+        .body(Body::from(format!(
+            "login=admin&password={}",
+            enc(PASSWORD)
+        )))
+        .unwrap();
+    let r = f.s.send(req).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.headers.get(header::SET_COOKIE).is_none());
+}
+
+#[tokio::test]
+async fn every_page_renders_in_russian_and_english() {
+    let f = fixture().await;
+    let c = Some(f.admin.as_str());
+    let expect: &[(&str, &str, &str)] = &[
+        ("/", "Визиты по каналам", "Visits by channel"),
+        ("/reports/channels", "Последний непрямой", "Last non-direct"),
+        ("/reports/dynamics", "Показатель", "Metric"),
+        ("/reports/funnel", "От предыдущего", "From the previous"),
+        ("/leads", "Клиент", "Contact"),
+        ("/settings", "Счётчик для сайта", "The site tracker"),
+    ];
+    for (page, ru, en) in expect {
+        let r = get(&f.s, page, c, "ru").await;
+        assert_eq!(r.status, StatusCode::OK, "{page}: {}", r.text);
+        assert!(is_html(&r));
+        assert!(r.text.contains(ru), "{page} ru lacks {ru}");
+        assert!(r.text.contains("<html lang=\"ru\">"));
+        let r = get(&f.s, page, c, "en-GB,en").await;
+        assert!(r.text.contains(en), "{page} en lacks {en}");
+        assert!(!r.text.contains(ru), "{page} en still has {ru}");
+        // `?lang=` wins over the browser's language.
+        let sep = if page.contains('?') { '&' } else { '?' };
+        let r = get(&f.s, &format!("{page}{sep}lang=ru"), c, "en").await;
+        assert!(r.text.contains(ru), "{page}?lang=ru");
+    }
+    // The overview has its figures and charts.
+    let r = get(&f.s, "/", c, "en").await;
+    for id in [
+        "kpi-visits",
+        "kpi-leads",
+        "kpi-sales",
+        "kpi-revenue",
+        "kpi-cost",
+        "kpi-roi",
+    ] {
+        assert!(!element(&r.text, id).is_empty(), "{id}");
+    }
+    assert_ne!(element(&r.text, "kpi-visits"), "0", "the demo has visits");
+    assert!(r.text.contains("id=\"trend-chart\"") && r.text.contains("<polyline"));
+    assert!(r.text.contains("id=\"share-visits\"") && r.text.contains("id=\"share-revenue\""));
+    assert!(r.text.contains("id=\"overview-funnel\""));
+    let r = get(&f.s, "/reports/funnel", c, "en").await;
+    assert!(r.text.contains("id=\"funnel-chart\""));
+    // The language switcher remembers the choice.
+    let r = get(&f.s, "/lang?set=en&back=/leads", c, "ru").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.headers.get(header::LOCATION).unwrap(), "/leads");
+    let set = r.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
+    assert!(set.starts_with("skvoz_lang=en"));
+    let both = format!("{}; skvoz_lang=en", f.admin);
+    let r = get(&f.s, "/leads", Some(&both), "ru").await;
+    assert!(r.text.contains("<html lang=\"en\">"));
+}
+
+#[tokio::test]
+async fn the_model_switcher_changes_the_numbers() {
+    let f = fixture().await;
+    let c = Some(f.admin.as_str());
+    let base = format!("/reports/channels?from={}", since());
+    let lnd = get(&f.s, &format!("{base}&model=last_non_direct"), c, "en").await;
+    let first = get(&f.s, &format!("{base}&model=first_click"), c, "en").await;
+    assert_eq!(lnd.status, StatusCode::OK, "{}", lnd.text);
+    assert_ne!(
+        report_rows(&lnd.text),
+        report_rows(&first.text),
+        "rows differ by model"
+    );
+    // Totals reconcile whatever the model.
+    assert_eq!(
+        element(&lnd.text, "total-revenue"),
+        element(&first.text, "total-revenue")
+    );
+    assert!(first
+        .text
+        .contains("<option value=\"first_click\" selected>"));
+    // Several models side by side: a column group per model.
+    let r = get(
+        &f.s,
+        &format!("{base}&model=last_non_direct&also=first_click&also=linear"),
+        c,
+        "en",
+    )
+    .await;
+    assert!(
+        r.text.contains("class=\"model\">First click<")
+            && r.text.contains("class=\"model\">Linear<")
+    );
+    assert!(r.text.contains("id=\"total-revenue-linear\""));
+    // Comparison with the previous period shows changes.
+    let r = get(&f.s, "/reports/channels?compare=1", c, "en").await;
+    assert!(r.text.contains("class=\"change "), "changes shown");
+    // A wrong model is an error page naming the parameter, not a 500.
+    let r = get(&f.s, "/reports/channels?model=nope", c, "en").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(element(&r.text, "page-error").contains("model"));
+    let r = get(&f.s, "/reports/channels?from=yesterday", c, "en").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(element(&r.text, "page-error").contains("YYYY-MM-DD"));
+}
+
+#[tokio::test]
+async fn drill_down_and_csv_export() {
+    let f = fixture().await;
+    let c = Some(f.admin.as_str());
+    let top = get(
+        &f.s,
+        &format!("/reports/channels?from={}", since()),
+        c,
+        "en",
+    )
+    .await;
+    // The first drill link: a channel.
+    let at = top.text.find("class=\"drill\"").expect("drill links");
+    let href_at = top.text[..at].rfind("href=\"").unwrap() + 6;
+    let href = &top.text[href_at..at - 2];
+    let href = href.replace("&amp;", "&");
+    assert!(href.contains("f_channel="), "{href}");
+    let r = get(&f.s, &href, c, "en").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.text.contains("<tr><th>Source</th>"),
+        "next level is the source"
+    );
+    assert!(element(&r.text, "crumbs").contains("All channels"));
+    // The subtotal line is the channel's row of the level above.
+    assert!(r.text.contains("id=\"total-visits\""));
+    // CSV of what the page shows, with the session (no API key).
+    let csv_href = href.replace("/reports/channels?", "/reports/channels.csv?");
+    let r = get(&f.s, &csv_href, c, "en").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r
+        .headers
+        .get(header::CONTENT_TYPE)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let mut lines = r.text.lines();
+    assert!(
+        lines.next().unwrap().starts_with("channel,source,"),
+        "header"
+    );
+    let channel = href
+        .split("f_channel=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .replace("%20", " ")
+        .replace('+', " ");
+    let rest: Vec<&str> = lines.collect();
+    assert!(!rest.is_empty());
+    for l in rest {
+        assert!(
+            l.starts_with(&channel) || l.starts_with(&format!("\"{channel}")),
+            "{l} not of {channel}"
+        );
+    }
+    let all = get(
+        &f.s,
+        &format!("/reports/channels.csv?from={}", since()),
+        c,
+        "en",
+    )
+    .await;
+    assert!(all.text.lines().last().unwrap().starts_with("(total)"));
+}
+
+#[tokio::test]
+async fn contact_journey_and_isolation() {
+    let f = fixture().await;
+    let c = Some(f.admin.as_str());
+    let leads = get(&f.s, &format!("/leads?from={}", since()), c, "en").await;
+    assert_eq!(leads.status, StatusCode::OK);
+    let at = leads
+        .text
+        .find("href=\"/contacts/")
+        .expect("a contact link");
+    let rest = &leads.text[at + 6..];
+    let link = rest[..rest.find('"').unwrap()].replace("&amp;", "&");
+    let r = get(&f.s, &link, c, "en").await;
+    assert_eq!(r.status, StatusCode::OK, "{link}");
+    let timeline = element(&r.text, "timeline");
+    assert!(timeline.contains("<time") || r.text.contains("class=\"ev-form\""));
+    assert!(
+        r.text.contains("class=\"ev-form\""),
+        "the lead is on the timeline"
+    );
+    assert!(r.text.contains("class=\"ev-deal\""), "its deal too");
+    // Another project does not see this contact.
+    let (other, _, _) = f.s.project("other").await;
+    let id = link
+        .trim_start_matches("/contacts/")
+        .split('?')
+        .next()
+        .unwrap();
+    let r = get(&f.s, &format!("/contacts/{id}?project={other}"), c, "en").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(is_html(&r));
+    let r = get(
+        &f.s,
+        &format!("/leads?from={}&project={other}", since()),
+        c,
+        "en",
+    )
+    .await;
+    assert!(r.text.contains("No data for the period") && !r.text.contains("href=\"/contacts/"));
+    let r = get(&f.s, &format!("/reports/channels?project={other}"), c, "en").await;
+    assert!(r.text.contains("No data for the period"));
+    let r = get(
+        &f.s,
+        &format!("/reports/channels.csv?project={other}"),
+        c,
+        "en",
+    )
+    .await;
+    let lines: Vec<&str> = r.text.lines().collect();
+    assert_eq!(lines.len(), 2, "header and an empty total only: {}", r.text);
+    assert!(lines[1].starts_with("(total),0,"), "{}", lines[1]);
+    let demo_csv = get(
+        &f.s,
+        &format!("/reports/channels.csv?project={}", f.demo),
+        c,
+        "en",
+    )
+    .await;
+    assert!(
+        demo_csv.text.lines().count() > 2,
+        "the demo's own CSV has rows"
+    );
+    let r = get(&f.s, "/contacts/abc", c, "en").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn settings_forms_validate_and_work() {
+    let f = fixture().await;
+    let c = Some(f.admin.as_str());
+    let r = get(&f.s, &format!("/settings?project={}", f.demo), c, "en").await;
+    assert!(element(&r.text, "snippet").contains("/t.js"));
+    assert!(
+        r.text.contains("/hooks/")
+            && r.text.contains("/amocrm?secret=")
+            && r.text.contains("/bitrix24")
+    );
+    assert!(r.text.contains("/export/alytics/0/"));
+    assert!(r.text.contains("id=\"channel-rules\""));
+    // Create a project: errors in place, then success with the key once.
+    let r = form(&f.s, "/settings/projects", c, "name=&timezone=&currency=").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(element(&r.text, "error-name"), "This field is required");
+    let r = form(
+        &f.s,
+        "/settings/projects",
+        c,
+        "name=shop&timezone=Mars%2FOlympus&currency=",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!element(&r.text, "error-timezone").is_empty());
+    assert!(r.text.contains("value=\"Mars/Olympus\""), "values kept");
+    let r = form(&f.s, "/settings/projects", c, "name=demo").await;
+    assert_eq!(
+        element(&r.text, "error-name"),
+        "A project with this name exists"
+    );
+    let r = form(
+        &f.s,
+        "/settings/projects",
+        c,
+        "name=shop&timezone=Asia%2FYekaterinburg&currency=usd",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let key = element(&r.text, "one-time-secret").to_owned();
+    let api =
+        f.s.call(Method::GET, "/api/v1/project", Some(&key), None)
+            .await;
+    assert_eq!(api.body["name"], "shop", "the key shown works");
+    // Rotate the demo key: the new one works.
+    let r = form(
+        &f.s,
+        &format!("/settings/api-key?project={}", f.demo),
+        c,
+        "",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let key = element(&r.text, "one-time-secret").to_owned();
+    let api =
+        f.s.call(Method::GET, "/api/v1/project", Some(&key), None)
+            .await;
+    assert_eq!(api.body["name"], "demo");
+    // The settings document: a bad field is named next to the editor.
+    let r = form(
+        &f.s,
+        &format!("/settings/document?project={}", f.demo),
+        c,
+        "version=1&document=%7Bnot+json",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text.contains("id=\"error-document\"") && r.text.contains("This is not JSON"));
+    let bad = "%7B%22attribution%22%3A%7B%22default_model%22%3A%22nope%22%7D%7D";
+    let r = form(
+        &f.s,
+        &format!("/settings/document?project={}", f.demo),
+        c,
+        &format!("document={bad}"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(
+        r.text.contains("<code>attribution.default_model</code>"),
+        "{}",
+        r.text
+    );
+    let good = "%7B%22attribution%22%3A%7B%22default_model%22%3A%22first_click%22%7D%7D";
+    let r = form(
+        &f.s,
+        &format!("/settings/document?project={}", f.demo),
+        c,
+        &format!("document={good}"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(r.text.contains("id=\"notice\""));
+    let r = get(
+        &f.s,
+        &format!("/reports/channels?project={}", f.demo),
+        c,
+        "en",
+    )
+    .await;
+    assert!(
+        r.text.contains("<option value=\"first_click\" selected>"),
+        "the new default model applies"
+    );
+}
+
+#[tokio::test]
+async fn only_administrators_change_settings() {
+    let f = fixture().await;
+    f.s.app
+        .auth
+        .create_user("viewer", PASSWORD, false)
+        .await
+        .unwrap();
+    let viewer = login(&f.s, "viewer", PASSWORD).await;
+    let c = Some(viewer.as_str());
+    let r = get(&f.s, "/settings", c, "en").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(!r.text.contains("id=\"rotate-key\"") && !r.text.contains("id=\"new-project\""));
+    assert!(r.text.contains("?secret=SECRET"), "no secrets for viewers");
+    for (uri, body) in [
+        ("/settings/projects", "name=x"),
+        ("/settings/api-key", ""),
+        ("/settings/document", "document=%7B%7D"),
+    ] {
+        let r = form(&f.s, uri, c, body).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{uri}");
+    }
+    assert!(f.s.app.projects.by_name("x").await.unwrap().is_none());
+    // Logging out ends the session.
+    let r = form(&f.s, "/logout", c, "").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = get(&f.s, "/", c, "en").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+}
