@@ -17,8 +17,8 @@
 //! planned, imported and their CRM events replayed one batch at a time, so
 //! memory does not grow with the number of visitors.
 
-mod costs;
 mod chats;
+mod costs;
 
 use crate::crm::{LeadInput, Strictness};
 use crate::projects::CreatedProject;

@@ -4,8 +4,8 @@
 //! result; services never see HTTP types and never write SQL.
 
 pub mod auth;
-pub mod chats;
 pub mod calls;
+pub mod chats;
 pub mod crm;
 pub mod demo;
 mod error;

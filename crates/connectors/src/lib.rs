@@ -5,6 +5,6 @@
 
 pub mod costs;
 pub mod crm;
+pub mod helpdesk;
 pub mod messengers;
 pub mod telephony;
-pub mod helpdesk;

@@ -4,14 +4,14 @@
 //! exhaustively and reused by every store backend and service.
 
 pub mod attribution;
-pub mod chat_report;
 pub mod calltracking;
+pub mod chat_report;
 pub mod contact;
 pub mod cost;
 pub mod crm;
 pub mod ids;
-pub mod metrics;
 pub mod messengers;
+pub mod metrics;
 pub mod money;
 pub mod project;
 pub mod service;

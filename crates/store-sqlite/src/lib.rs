@@ -5,8 +5,8 @@
 //! time anyway); a few read-only connections serve queries concurrently with
 //! it, which WAL allows. Blocking calls run on tokio's blocking pool.
 
-mod chats;
 mod calls;
+mod chats;
 mod conn;
 mod crm;
 mod migrations;

@@ -11,8 +11,8 @@
 //! id into every query. A handler cannot forget to filter because it never
 //! writes the filter.
 
-mod chats;
 mod calls;
+mod chats;
 pub mod conformance;
 mod crm;
 mod error;
@@ -23,11 +23,11 @@ mod tickets;
 mod users;
 mod visits;
 
+pub use calls::{Call, CallStore, NewCall, NumberReservation, ReservationStats, VisitSpan};
 pub use chats::{
     ChatDialog, ChatRecorded, ChatReportRow, ChatStore, ChatVisitFacts, DialogPolicy,
     EarlierContact, NewChatMessage, StoredChatMessage,
 };
-pub use calls::{Call, CallStore, NewCall, NumberReservation, ReservationStats, VisitSpan};
 pub use crm::{
     Contact, CrmStore, Deal, DealRecorded, DealWrite, Lead, LeadPolicy, LeadRecorded, NewLead,
     PullRun, StageChange,
@@ -105,7 +105,7 @@ impl<T> Store for T where
         + ReportStore
         + ChatStore
         + CallStore
-    + TicketStore
+        + TicketStore
         + MaintenanceStore
 {
 }

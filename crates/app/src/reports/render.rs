@@ -145,12 +145,15 @@ fn metrics_of(r: &Rounded) -> MetricSet {
 /// and returns each cell's metrics per model plus the totals per model.
 /// `total_visitors` is the distinct count over all cells (visitors are not
 /// additive).
+/// One cell: its traffic and what each model credits to it.
+type Cell = (Traffic, Vec<Attributed>);
+
 fn round_cells(
-    cells: &[(Traffic, Vec<Attributed>)],
+    cells: &[Cell],
     models: usize,
     total_visitors: f64,
 ) -> (Vec<Vec<MetricSet>>, Vec<MetricSet>) {
-    let col = |f: &dyn Fn(&(Traffic, Vec<Attributed>)) -> f64| -> Vec<i64> {
+    let col = |f: &dyn Fn(&Cell) -> f64| -> Vec<i64> {
         apportion(&cells.iter().map(f).collect::<Vec<_>>())
     };
     let visits = col(&|c| c.0.visits);
@@ -224,7 +227,7 @@ pub fn grouped_rows(agg: &Aggregates) -> (Vec<Row>, Vec<MetricSet>) {
     let models = agg.attributed.len();
     let nb = agg.buckets.max(1);
     let mut keep: Vec<usize> = Vec::new();
-    let mut cells: Vec<(Traffic, Vec<Attributed>)> = Vec::new();
+    let mut cells: Vec<Cell> = Vec::new();
     for g in 0..agg.groups.len() {
         let mut t = Traffic::default();
         let mut a = vec![Attributed::default(); models];
@@ -257,7 +260,7 @@ pub fn grouped_rows(agg: &Aggregates) -> (Vec<Row>, Vec<MetricSet>) {
 pub fn bucket_rows(agg: &Aggregates) -> (Vec<Row>, Vec<Vec<MetricSet>>) {
     let models = agg.attributed.len();
     let nb = agg.buckets.max(1);
-    let mut cells: Vec<(Traffic, Vec<Attributed>)> = Vec::new();
+    let mut cells: Vec<Cell> = Vec::new();
     for cell in 0..agg.groups.len() * nb {
         cells.push((
             agg.traffic[cell],
@@ -279,7 +282,7 @@ pub fn bucket_rows(agg: &Aggregates) -> (Vec<Row>, Vec<Vec<MetricSet>>) {
     // Totals per bucket over groups.
     let mut per_bucket = Vec::with_capacity(nb);
     for b in 0..nb {
-        let bucket_cells: Vec<(Traffic, Vec<Attributed>)> = (0..agg.groups.len())
+        let bucket_cells: Vec<Cell> = (0..agg.groups.len())
             .map(|g| cells[g * nb + b].clone())
             .collect();
         let (_, totals) = round_cells(&bucket_cells, models, agg.bucket_visitors[b]);

@@ -127,7 +127,8 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<CostLine>, CostFileError> {
         }
     }
     let has = |c: Col| cols.iter().any(|(_, x)| *x == c);
-    if !has(Col::Date) && !(has(Col::DateFrom) && has(Col::DateTo)) {
+    let dated = has(Col::Date) || (has(Col::DateFrom) && has(Col::DateTo));
+    if !dated {
         return Err(CostFileError::Header(
             "a 'date' column (or 'date_from' and 'date_to') is required".into(),
         ));

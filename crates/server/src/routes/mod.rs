@@ -2,8 +2,8 @@
 //! service, map the result.
 
 pub mod auth;
-pub mod chats;
 pub mod calls;
+pub mod chats;
 pub mod crm;
 pub mod projects;
 pub mod reports;
