@@ -193,7 +193,11 @@ async fn the_data_set_looks_like_a_shop() {
         "{leads} form leads per visitor"
     );
     // Target calls are leads too, fewer than forms.
-    let call_leads = s.leads.len() - forms;
+    let call_leads = s
+        .leads
+        .iter()
+        .filter(|l| l.kind == skvoz_domain::crm::LeadKind::Call)
+        .count();
     assert!(
         call_leads > 0 && call_leads < forms,
         "{call_leads} call leads"
