@@ -497,3 +497,31 @@ async fn bad_parameters_and_isolation() {
     assert_eq!(num(&theirs["totals"]["leads"]), 0.0);
     assert_eq!(num(&theirs["totals"]["cost"]), 99.0);
 }
+
+#[tokio::test]
+async fn calls_count_in_their_groups() {
+    let s = TestServer::new().await;
+    let key = scenario(&s).await;
+    for (id, answered, duration) in [("c1", true, 95), ("c2", false, 0)] {
+        let r = s
+            .call(
+                Method::POST,
+                "/api/v1/calls",
+                Some(&key),
+                Some(json!({"id": id, "caller": "+79990000009", "called": "+74950000000",
+                            "started_at": "2026-10-15T12:00:00+03:00", "duration": duration, "answered": answered})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    }
+    let r = report(&s, &key, OCT).await;
+    let t = &r["totals"];
+    assert_eq!(num(&t["calls"]), 2.0, "{t}");
+    assert_eq!(num(&t["missed_calls"]), 1.0);
+    assert_eq!(num(&t["target_calls"]), 1.0);
+    // No pool: unidentified, so in the unattributed row.
+    let rows = rows_by(&r, "channel");
+    assert_eq!(num(&rows["(unattributed)"]["calls"]), 2.0);
+    let sum: f64 = rows.values().map(|row| num(&row["calls"])).sum();
+    assert_eq!(sum, 2.0);
+}

@@ -221,6 +221,12 @@ impl CallStore for SqliteStore {
             Ok((stored, inserted == 0))
         })
         .await
+        .inspect(|(_, replayed)| {
+            if !replayed {
+                // Calls are report facts (calls per channel).
+                self.bump_revision(scope.project().0);
+            }
+        })
     }
 
     async fn call_by_source(

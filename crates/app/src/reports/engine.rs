@@ -104,6 +104,15 @@ pub struct Traffic {
     pub clicks: f64,
     /// Ad impressions.
     pub impressions: f64,
+    /// Calls (by the visit that held the number; static numbers' offline
+    /// visits; unidentified calls in the unattributed group).
+    pub calls: f64,
+    /// Target calls.
+    pub target_calls: f64,
+    /// Unique calls.
+    pub unique_calls: f64,
+    /// Missed (unanswered) calls.
+    pub missed_calls: f64,
 }
 
 /// What one model credits to a cell.
@@ -367,6 +376,19 @@ pub(crate) fn run(index: &mut ProjectIndex, q: &EngineQuery<'_>) -> Aggregates {
         if any {
             out.period_visitors += 1.0;
         }
+    }
+
+    // Calls: counted in their visit's group, like visits.
+    for &(visit, at_ms, answered, target, unique) in &crm.calls {
+        let Some(b) = bucket_of(at_ms) else { continue };
+        let g = visit
+            .and_then(|v| visits.position(v))
+            .map_or(unattributed, |i| group_of[dim[i] as usize]);
+        let t = &mut out.traffic[g as usize * nb + b];
+        t.calls += 1.0;
+        t.target_calls += f64::from(u8::from(target));
+        t.unique_calls += f64::from(u8::from(unique));
+        t.missed_calls += f64::from(u8::from(!answered));
     }
 
     // Conversions and their journeys.

@@ -235,6 +235,9 @@ pub(crate) struct Crm {
     pub stages: Vec<StageFact>,
     /// A contact's visit ids.
     pub contact_visits: HashMap<i64, Vec<i64>>,
+    /// Every call of the project: (visit, start in Unix ms, answered,
+    /// target, unique).
+    pub calls: Vec<(Option<i64>, i64, bool, bool, bool)>,
     /// Every cost row of the project.
     pub costs: Vec<DailyCost>,
     /// Each cost row's interned dimensions, and the settings version its
@@ -304,12 +307,18 @@ impl ProjectIndex {
             Ok(self)
         });
         let crm = if crm_stale {
-            let (leads, deals, stages, contact_visits, costs) = tokio::try_join!(
+            let (leads, deals, stages, contact_visits, costs, calls) = tokio::try_join!(
                 store.report_leads(scope),
                 store.report_deals(scope),
                 store.report_stage_history(scope),
                 store.report_contact_visits(scope),
                 store.costs_between(scope, first_cost_day(), last_cost_day()),
+                store.calls_between(
+                    scope,
+                    chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
+                    chrono::DateTime::<chrono::Utc>::MAX_UTC,
+                    usize::MAX
+                ),
             )?;
             let mut by_contact: HashMap<i64, Vec<i64>> = HashMap::new();
             for (contact, visit) in contact_visits {
@@ -323,6 +332,19 @@ impl ProjectIndex {
                 contact_visits: by_contact,
                 costs,
                 cost_dims: None,
+                calls: calls
+                    .into_iter()
+                    .map(|c| {
+                        let c = c.call;
+                        (
+                            c.visit_id,
+                            c.started_at.timestamp_millis(),
+                            c.answered,
+                            c.is_target,
+                            c.is_unique,
+                        )
+                    })
+                    .collect(),
             })
         } else {
             None

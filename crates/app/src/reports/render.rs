@@ -24,6 +24,10 @@ pub const METRICS: &[&str] = &[
     "cost",
     "clicks",
     "impressions",
+    "calls",
+    "target_calls",
+    "unique_calls",
+    "missed_calls",
     "cpc",
     "cpl",
     "cpo",
@@ -95,6 +99,10 @@ struct Rounded {
     cost: i64,
     clicks: i64,
     impressions: i64,
+    calls: i64,
+    target_calls: i64,
+    unique_calls: i64,
+    missed_calls: i64,
 }
 
 fn round2(v: f64) -> f64 {
@@ -125,6 +133,10 @@ fn metrics_of(r: &Rounded) -> MetricSet {
         Some(cost),
         Some(r.clicks as f64),
         Some(r.impressions as f64),
+        Some(r.calls as f64),
+        Some(r.target_calls as f64),
+        Some(r.unique_calls as f64),
+        Some(r.missed_calls as f64),
         ratio(cost, r.clicks as f64).map(round2),
         ratio(cost, leads).map(round2),
         ratio(cost, sales).map(round2),
@@ -161,6 +173,10 @@ fn round_cells(
     let cost = col(&|c| c.0.cost);
     let clicks = col(&|c| c.0.clicks);
     let impressions = col(&|c| c.0.impressions);
+    let calls = col(&|c| c.0.calls);
+    let target_calls = col(&|c| c.0.target_calls);
+    let unique_calls = col(&|c| c.0.unique_calls);
+    let missed_calls = col(&|c| c.0.missed_calls);
     let mut rows: Vec<Vec<MetricSet>> = vec![Vec::with_capacity(models); cells.len()];
     let mut totals = Vec::with_capacity(models);
     for m in 0..models {
@@ -196,6 +212,10 @@ fn round_cells(
                 cost: cost[i],
                 clicks: clicks[i],
                 impressions: impressions[i],
+                calls: calls[i],
+                target_calls: target_calls[i],
+                unique_calls: unique_calls[i],
+                missed_calls: missed_calls[i],
             };
             total.visits += r.visits;
             total.leads += r.leads;
@@ -210,6 +230,10 @@ fn round_cells(
             total.cost += r.cost;
             total.clicks += r.clicks;
             total.impressions += r.impressions;
+            total.calls += r.calls;
+            total.target_calls += r.target_calls;
+            total.unique_calls += r.unique_calls;
+            total.missed_calls += r.missed_calls;
             row.push(metrics_of(&r));
         }
         totals.push(metrics_of(&total));
@@ -297,6 +321,10 @@ fn add_traffic(a: &mut Traffic, b: &Traffic) {
     a.cost += b.cost;
     a.clicks += b.clicks;
     a.impressions += b.impressions;
+    a.calls += b.calls;
+    a.target_calls += b.target_calls;
+    a.unique_calls += b.unique_calls;
+    a.missed_calls += b.missed_calls;
 }
 
 fn add_attributed(a: &mut Attributed, b: &Attributed) {
