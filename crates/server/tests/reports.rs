@@ -525,3 +525,77 @@ async fn calls_count_in_their_groups() {
     let sum: f64 = rows.values().map(|row| num(&row["calls"])).sum();
     assert_eq!(sum, 2.0);
 }
+
+/// The problem-channels view: tickets count for the channel of their
+/// contact's first visit, service cost reconciles with the period's total,
+/// and ROI after service subtracts it.
+#[tokio::test]
+async fn service_costs_by_channel_reconcile() {
+    let s = TestServer::new().await;
+    let key = scenario(&s).await;
+    let mut doc = s
+        .call(Method::GET, "/api/v1/settings", Some(&key), None)
+        .await
+        .body;
+    doc["service"]["cost_per_ticket"] = json!(500.0);
+    let r = s
+        .call(Method::PUT, "/api/v1/settings", Some(&key), Some(doc))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = s
+        .call(Method::POST, "/api/v1/costs", Some(&key), Some(json!([{"date": "2026-10-05", "source": "yandex", "campaign": "brand", "cost": 1500}])))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    // A's contact (first visit: organic search) opens two tickets; an
+    // unknown customer one.
+    for (id, phone) in [
+        ("T1", "+79990000001"),
+        ("T2", "+79990000001"),
+        ("T3", "+79990000077"),
+    ] {
+        let r = s
+            .call(Method::POST, "/api/v1/tickets", Some(&key), Some(json!({"id": id, "event": "created", "status": "open", "phone": phone, "at": "2026-10-21T10:00:00+03:00"})))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    }
+    let r = s
+        .call(
+            Method::GET,
+            &format!("/api/v1/reports/service?{OCT}"),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let rows = rows_by(&r.body, "channel");
+    let organic = &rows["organic search"];
+    assert_eq!(num(&organic["tickets"]), 2.0, "{}", r.text);
+    assert_eq!(num(&organic["customers"]), 1.0);
+    assert_eq!(num(&organic["tickets_per_customer"]), 2.0);
+    assert_eq!(num(&organic["service_cost"]), 1000.0);
+    assert_eq!(num(&r.body["totals"]["tickets"]), 3.0);
+    assert_eq!(num(&r.body["totals"]["service_cost"]), 1500.0);
+    let sum: f64 = rows.values().map(|row| num(&row["service_cost"])).sum();
+    assert_eq!(
+        sum, 1500.0,
+        "service cost over channels = the period's total"
+    );
+    // Paid search (last non-direct): revenue 9000, ad cost 1500, no
+    // tickets of its own: ROI after service = ROI = 500.
+    assert_eq!(num(&rows["paid search"]["roi_after_service"]), 500.0);
+    // The most tickets per customer first.
+    assert_eq!(r.body["rows"][0]["channel"], "organic search");
+    let csv = s
+        .call(
+            Method::GET,
+            &format!("/api/v1/reports/service?{OCT}&format=csv"),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert!(
+        csv.text.starts_with("channel,tickets,customers"),
+        "{}",
+        csv.text
+    );
+}

@@ -12,6 +12,7 @@ pub mod costs;
 pub mod engine;
 mod index;
 pub mod render;
+mod service;
 
 use crate::tracking::context::ProjectContext;
 use crate::{AppError, DynStore};

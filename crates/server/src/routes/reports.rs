@@ -102,6 +102,32 @@ pub async fn funnel(
     answer(report, &params, "funnel")
 }
 
+/// The "problem channels" view: per acquisition channel, tickets per
+/// customer and per sale, service cost and its share of revenue, CSAT,
+/// resolved share, ROI and ROI after service; ranked by tickets per
+/// customer.
+#[utoipa::path(get, path = "/api/v1/reports/service", tag = "reports", security(("api_key" = [])),
+    params(
+        ("from" = Option<String>, Query, description = "first day"),
+        ("to" = Option<String>, Query, description = "last day, inclusive"),
+        ("model" = Option<String>, Query, description = "attribution model for sales and revenue"),
+        ("format" = Option<String>, Query, description = "json (default) or csv"),
+    ),
+    responses((status = 200, description = "{rows: [{channel, tickets, customers, tickets_per_customer, tickets_per_sale, service_cost, service_cost_share, csat, resolved_share, roi, roi_after_service, …}], totals}")))]
+pub async fn service(
+    State(state): State<AppState>,
+    project: ApiProject,
+    ApiQuery(params): ApiQuery<ReportParams>,
+) -> ApiResult<Response> {
+    let ctx = state.app.contexts.by_id(project.0.id).await?;
+    let report = state
+        .app
+        .reports
+        .service(&ctx, &params, &state.app.tickets)
+        .await?;
+    answer(report, &params, "service")
+}
+
 /// Ad spend: lines of `{date | date_from + date_to, source, medium?,
 /// campaign?, ad?, keyword?, cost, clicks?, impressions?}`. A range is
 /// spread evenly over its days; every (day, source) the import names is
