@@ -585,6 +585,12 @@ async fn service_costs_by_channel_reconcile() {
     assert_eq!(num(&rows["paid search"]["roi_after_service"]), 500.0);
     // The most tickets per customer first.
     assert_eq!(r.body["rows"][0]["channel"], "organic search");
+    // Products: A's tickets name none and A's purchase has no product.
+    let products = r.body["products"].as_array().unwrap();
+    assert_eq!(
+        products.iter().map(|p| num(&p["tickets"])).sum::<f64>(),
+        3.0
+    );
     let csv = s
         .call(
             Method::GET,

@@ -7,7 +7,8 @@
 //! Sales, revenue and ad cost come from the channel report (grouped by
 //! channel, under the requested model); tickets count for the channel of
 //! their contact's first visit (acquisition), `(none)` when unknown, so
-//! the rows add up to the period's tickets and service cost.
+//! the rows add up to the period's tickets and service cost. `products`
+//! lists the products that bring tickets, most first.
 
 use super::{render, Report, ReportParams, ReportService};
 use crate::tickets::TicketService;
@@ -146,12 +147,29 @@ impl ReportService {
         }
         let mut lines: Vec<Vec<String>> = rows.iter().map(|r| r.2.clone()).collect();
         lines.push(total_cells);
+        // Products that bring tickets (the ticket's product, else the
+        // contact's latest purchase before it).
+        let products: Vec<Value> = tickets
+            .service_by_product(ctx, from, to)
+            .await?
+            .into_iter()
+            .map(|p| {
+                json!({
+                    "product": p.product,
+                    "tickets": p.totals.tickets,
+                    "service_cost": render::json_number(p.totals.service_cost.to_decimal()),
+                    "csat": opt(p.totals.csat()),
+                    "resolved_share": opt(p.totals.resolved_share()),
+                })
+            })
+            .collect();
         let json = json!({
             "from": period.from.to_string(),
             "to": period.to.to_string(),
             "model": channels.json["model"],
             "rows": rows.into_iter().map(|r| r.1).collect::<Vec<_>>(),
             "totals": totals,
+            "products": products,
         });
         Ok(Report {
             json,
