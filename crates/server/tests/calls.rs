@@ -16,7 +16,6 @@ use common::{error_code, TestServer};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
 const ADS_1: &str = "+74951112201";
 const ADS_2: &str = "+74951112202";
 const PRINT: &str = "+74951112205";
@@ -50,28 +49,12 @@ fn calltracking(numbers: &[&str]) -> Value {
 }
 
 async fn configure(s: &TestServer, key: &str, section: Value) {
-    let mut doc = s
-        .call(Method::GET, "/api/v1/settings", Some(key), None)
-        .await
-        .body;
-    doc["calltracking"] = section;
-    let r = s
-        .call(Method::PUT, "/api/v1/settings", Some(key), Some(doc))
+    s.patch_settings(key, |doc| doc["calltracking"] = section)
         .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
 }
 
 async fn visit(s: &TestServer, pk: &str, vid: &str, url: &str) -> Value {
-    let req = Request::post("/collect")
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(header::USER_AGENT, CHROME)
-        .body(Body::from(
-            json!({"key": pk, "vid": vid, "url": url}).to_string(),
-        ))
-        .unwrap();
-    let r = s.send(req).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    r.body
+    s.collect(json!({"key": pk, "vid": vid, "url": url})).await
 }
 
 async fn call(s: &TestServer, key: &str, body: Value) -> common::Reply {

@@ -16,7 +16,6 @@ use common::{error_code, TestServer};
 use serde_json::{json, Value};
 use skvoz_connectors::messengers::whatsapp::sign;
 
-const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
 const APP_SECRET: &str = "meta-app-secret-0123456789";
 const TG_SECRET: &str = "tg-secret-token-0123456789";
 
@@ -65,28 +64,13 @@ fn messengers_config() -> Value {
 }
 
 async fn configure(s: &TestServer, key: &str, messengers: Value) {
-    let mut doc = s
-        .call(Method::GET, "/api/v1/settings", Some(key), None)
-        .await
-        .body;
-    doc["messengers"] = messengers;
-    let r = s
-        .call(Method::PUT, "/api/v1/settings", Some(key), Some(doc))
+    s.patch_settings(key, |doc| doc["messengers"] = messengers)
         .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
 }
 
 async fn collect(s: &TestServer, pk: &str, vid: &str, url: &str) -> Value {
-    let req = Request::post("/collect")
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(header::USER_AGENT, CHROME)
-        .body(Body::from(
-            json!({"key": pk, "vid": vid, "url": url, "screen": "1920x1080"}).to_string(),
-        ))
-        .unwrap();
-    let r = s.send(req).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    r.body
+    s.collect(json!({"key": pk, "vid": vid, "url": url, "screen": "1920x1080"}))
+        .await
 }
 
 async fn whatsapp(s: &TestServer, pk: &str, body: &str, secret: &str) -> common::Reply {

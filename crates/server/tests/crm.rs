@@ -12,19 +12,9 @@ use base64::Engine;
 use common::{error_code, TestServer};
 use serde_json::{json, Value};
 
-const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
-
 async fn visit(s: &TestServer, pk: &str, vid: &str, url: &str) -> Value {
-    let req = Request::post("/collect")
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(header::USER_AGENT, CHROME)
-        .body(Body::from(
-            json!({"key": pk, "vid": vid, "url": url, "ga_cid": format!("ga.{vid}")}).to_string(),
-        ))
-        .unwrap();
-    let r = s.send(req).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    r.body
+    s.collect(json!({"key": pk, "vid": vid, "url": url, "ga_cid": format!("ga.{vid}")}))
+        .await
 }
 
 async fn lead(s: &TestServer, key: &str, body: Value) -> common::Reply {

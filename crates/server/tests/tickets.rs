@@ -16,33 +16,15 @@ use common::{error_code, TestServer};
 use serde_json::{json, Value};
 use skvoz_domain::ProjectId;
 
-const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
 const WIDGET_SECRET: &str = "widget-secret-0123456789";
 const HOOK_SECRET: &str = "hook-secret-0123456789";
 
 async fn visit(s: &TestServer, pk: &str, vid: &str, url: &str) -> Value {
-    let req = Request::post("/collect")
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(header::USER_AGENT, CHROME)
-        .body(Body::from(
-            json!({"key": pk, "vid": vid, "url": url}).to_string(),
-        ))
-        .unwrap();
-    let r = s.send(req).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    r.body
+    s.collect(json!({"key": pk, "vid": vid, "url": url})).await
 }
 
 async fn settings(s: &TestServer, key: &str, patch: impl Fn(&mut Value)) {
-    let mut doc = s
-        .call(Method::GET, "/api/v1/settings", Some(key), None)
-        .await
-        .body;
-    patch(&mut doc);
-    let r = s
-        .call(Method::PUT, "/api/v1/settings", Some(key), Some(doc))
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    s.patch_settings(key, patch).await;
 }
 
 async fn ticket(s: &TestServer, key: &str, body: Value) -> common::Reply {

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use skvoz_domain::ProjectId;
 use skvoz_store::Scope;
 
-const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
+use common::CHROME;
 
 async fn collect(s: &TestServer, body: Value, ua: &str, content_type: &str) -> common::Reply {
     let req = Request::post("/collect")

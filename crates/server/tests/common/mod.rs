@@ -14,6 +14,9 @@ use skvoz_store_sqlite::{SqliteOptions, SqliteStore};
 use std::sync::Arc;
 use tower::ServiceExt;
 
+/// A desktop Chrome User-Agent (a browser, not a bot).
+pub const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
+
 pub struct TestServer {
     pub app: App,
     pub router: Router,
@@ -117,4 +120,33 @@ pub fn error_code(reply: &Reply) -> String {
         .unwrap_or("");
     assert!(ct.starts_with("application/json"), "content type {ct}");
     err["code"].as_str().unwrap().to_owned()
+}
+
+impl TestServer {
+    /// Posts a hit to `/collect` as desktop Chrome; asserts 200 and returns
+    /// the answer.
+    pub async fn collect(&self, body: Value) -> Value {
+        let req = Request::post("/collect")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::USER_AGENT, CHROME)
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let r = self.send(req).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        r.body
+    }
+
+    /// Reads the project's settings document, lets `patch` change it and
+    /// stores it; asserts 200.
+    pub async fn patch_settings(&self, key: &str, patch: impl FnOnce(&mut Value)) {
+        let mut doc = self
+            .call(Method::GET, "/api/v1/settings", Some(key), None)
+            .await
+            .body;
+        patch(&mut doc);
+        let r = self
+            .call(Method::PUT, "/api/v1/settings", Some(key), Some(doc))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    }
 }
