@@ -292,9 +292,7 @@ pub fn bucket_rows(agg: &Aggregates) -> (Vec<Row>, Vec<Vec<MetricSet>>) {
         ));
     }
     let (rounded, _) = round_cells(&cells, models, agg.period_visitors);
-    // Each group's row carries its buckets' metrics (primary model) in
-    // `models` position 0 … that is reshaped by the caller; here a row per
-    // cell.
+    // One row per cell (`group * buckets + bucket`).
     let rows = rounded
         .into_iter()
         .enumerate()
