@@ -10,6 +10,7 @@ pub mod crm;
 pub mod demo;
 mod error;
 pub mod keys;
+pub mod outbox;
 pub mod projects;
 pub mod reports;
 pub mod settings;

@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Row};
 use skvoz_domain::calltracking::CallAttribution;
 use skvoz_store::{
-    Call, CallStore, NewCall, NumberReservation, ReservationStats, Scope, StoreResult, VisitSpan,
+    Call, CallStore, EventKind, NewCall, NumberReservation, ReservationStats, Scope, StoreResult,
+    VisitSpan,
 };
 
 const CALL_COLUMNS: &str = "id, provider, source_id, caller, called, number, pool_id, started_at, \
@@ -184,6 +185,7 @@ impl CallStore for SqliteStore {
     async fn insert_call(&self, scope: Scope, call: NewCall) -> StoreResult<(Call, bool)> {
         self.write(move |c| {
             let project = scope.project().0;
+            let c = c.transaction().map_err(backend_err)?;
             let inserted = c
                 .prepare_cached(
                     "INSERT INTO calls (project_id, provider, source_id, caller, called, number, pool_id, started_at,
@@ -216,8 +218,36 @@ impl CallStore for SqliteStore {
                     Utc::now().timestamp_millis(),
                 ])
                 .map_err(backend_err)?;
-            let stored = by_source(c, project, &call.provider, &call.source_id)?
+            let stored = by_source(&c, project, &call.provider, &call.source_id)?
                 .ok_or_else(|| backend_err("a call vanished after its insert"))?;
+            if inserted == 1 {
+                let n = &stored.call;
+                let data = serde_json::json!({
+                    "call_id": stored.id,
+                    "provider": n.provider,
+                    "source_id": n.source_id,
+                    "caller": n.caller,
+                    "called": n.called,
+                    "number": n.number,
+                    "started_at": n.started_at,
+                    "duration": n.duration,
+                    "answered": n.answered,
+                    "is_target": n.is_target,
+                    "is_unique": n.is_unique,
+                    "recording_url": n.recording_url,
+                    "visit_id": n.visit_id,
+                    "contact_id": n.contact_id,
+                    "lead_id": n.lead_id,
+                });
+                let at = n.started_at.timestamp_millis() + i64::from(n.duration) * 1000;
+                crate::events::emit(
+                    &c,
+                    project,
+                    &crate::events::event(EventKind::CallFinished, n.contact_id, stored.id, at, data),
+                )
+                .map_err(backend_err)?;
+            }
+            c.commit().map_err(backend_err)?;
             Ok((stored, inserted == 0))
         })
         .await

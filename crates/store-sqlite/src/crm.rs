@@ -8,8 +8,8 @@ use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 use skvoz_domain::crm::{DealStatus, Identity, IdentityKind, LeadKind};
 use skvoz_domain::Money;
 use skvoz_store::{
-    Contact, CrmStore, Deal, DealRecorded, DealWrite, Lead, LeadPolicy, LeadRecorded, NewLead,
-    PullRun, Scope, StageChange, StoreResult,
+    Contact, CrmStore, Deal, DealRecorded, DealWrite, EventKind, Lead, LeadPolicy, LeadRecorded,
+    NewLead, PullRun, Scope, StageChange, StoreResult,
 };
 
 const DEAL_COLUMNS: &str =
@@ -163,6 +163,71 @@ fn add_history(
     Ok(())
 }
 
+/// The newest stage-history row id (before a change: its events are the rows
+/// after it).
+fn history_mark(tx: &Connection) -> rusqlite::Result<i64> {
+    tx.query_row(
+        "SELECT coalesce(max(id), 0) FROM deal_stage_history",
+        [],
+        |r| r.get(0),
+    )
+}
+
+/// Appends a `deal.stage_changed` event for every stage a deal entered in
+/// this transaction (history rows after `mark`), with the deal as it now is.
+fn emit_stage_events(
+    tx: &Connection,
+    project: i64,
+    deal_id: i64,
+    mark: i64,
+) -> rusqlite::Result<()> {
+    let deal = tx.query_row(
+        &format!("SELECT {DEAL_COLUMNS} FROM deals WHERE id = ?1"),
+        [deal_id],
+        deal_from_row,
+    )?;
+    let mut stmt = tx.prepare_cached(
+        "SELECT stage, status, at FROM deal_stage_history WHERE deal_id = ?1 AND id > ?2 ORDER BY id",
+    )?;
+    let entered = stmt
+        .query_map(params![deal_id, mark], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    for (stage, status, at) in entered {
+        let data = serde_json::json!({
+            "deal_id": deal.id,
+            "external_id": deal.external_id,
+            "stage": stage,
+            "status": status,
+            "revenue": deal.revenue.to_decimal(),
+            "profit": deal.profit.map(|p| p.to_decimal()),
+            "product": deal.product,
+            "contact_id": deal.contact_id,
+            "lead_id": deal.lead_id,
+            "visit_id": deal.visit_id,
+            "is_repeat": deal.is_repeat,
+            "at": ms_to_time(at),
+        });
+        crate::events::emit(
+            tx,
+            project,
+            &crate::events::event(
+                EventKind::DealStageChanged,
+                deal.contact_id,
+                deal.id,
+                at,
+                data,
+            ),
+        )?;
+    }
+    Ok(())
+}
+
 fn record_lead_tx(
     tx: &Transaction<'_>,
     project: i64,
@@ -194,6 +259,7 @@ fn record_lead_tx(
             });
         }
     }
+    let mark = history_mark(tx)?;
     let resolved = resolve_contact(tx, project, &lead.identities, lead.name.as_deref(), at)?;
     let (contact_id, merged) = resolved.unwrap_or((0, Vec::new()));
     let contact = (contact_id != 0).then_some(contact_id);
@@ -239,6 +305,31 @@ fn record_lead_tx(
         "UPDATE leads SET deal_id = ?1, is_duplicate = ?2 WHERE id = ?3",
         params![deal_id, duplicate, lead_id],
     )?;
+    crate::events::emit(
+        tx,
+        project,
+        &crate::events::event(
+            EventKind::LeadCreated,
+            contact,
+            lead_id,
+            at,
+            serde_json::json!({
+                "lead_id": lead_id,
+                "kind": lead.kind.as_str(),
+                "source_id": lead.source_id,
+                "contact_id": contact,
+                "visit_id": lead.visit_id,
+                "deal_id": deal_id,
+                "duplicate": duplicate,
+                "name": lead.name,
+                "created_at": lead.created_at,
+                "fields": lead.payload,
+            }),
+        ),
+    )?;
+    if let (Some(deal), false) = (deal_id, duplicate) {
+        emit_stage_events(tx, project, deal, mark)?;
+    }
     Ok(LeadRecorded {
         lead_id,
         contact_id,
@@ -263,6 +354,7 @@ fn upsert_deal_tx(
             |r| Ok((deal_from_row(r)?, r.get(13)?)),
         )
         .optional()?;
+    let mark = history_mark(tx)?;
     let resolved = resolve_contact(tx, project, &w.identities, None, at)?;
     let contact = resolved.as_ref().map(|(c, _)| *c);
 
@@ -422,6 +514,9 @@ fn upsert_deal_tx(
             .filter(|_| status != DealStatus::Open)
             .unwrap_or(w.at);
         add_history(tx, deal.id, &stage, status, when.timestamp_millis())?;
+    }
+    if stage_changed || created {
+        emit_stage_events(tx, project, deal.id, mark)?;
     }
     Ok(DealRecorded {
         deal_id: deal.id,

@@ -9,6 +9,7 @@ mod calls;
 mod chats;
 mod conn;
 mod crm;
+mod events;
 mod migrations;
 mod projects;
 mod reports;

@@ -15,6 +15,7 @@ pub(crate) fn all() -> Migrations<'static> {
         M::up(include_str!("../migrations/0005_chats.sql")),
         M::up(include_str!("../migrations/0006_calls.sql")),
         M::up(include_str!("../migrations/0007_tickets.sql")),
+        M::up(include_str!("../migrations/0008_events.sql")),
     ])
 }
 

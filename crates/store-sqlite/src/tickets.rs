@@ -11,8 +11,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Row, Transaction};
 use skvoz_domain::service::{StatusClass, TicketEventKind};
 use skvoz_store::{
-    ContactVisits, Scope, StoreResult, Ticket, TicketEventRecord, TicketRecorded, TicketStore,
-    TicketWrite, Visit,
+    ContactVisits, EventKind, Scope, StoreResult, Ticket, TicketEventRecord, TicketRecorded,
+    TicketStore, TicketWrite, Visit,
 };
 
 const TICKET_COLUMNS: &str =
@@ -44,6 +44,61 @@ fn ticket_from_row(r: &Row<'_>) -> rusqlite::Result<Ticket> {
             .get::<_, Option<i64>>(14)?
             .and_then(|v| u32::try_from(v).ok()),
     })
+}
+
+/// The ticket exists and is resolved or closed.
+fn is_done(
+    tx: &Transaction<'_>,
+    project: i64,
+    provider: &str,
+    external_id: &str,
+) -> rusqlite::Result<bool> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT coalesce(closed_at, resolved_at) IS NOT NULL FROM tickets
+             WHERE project_id = ?1 AND provider = ?2 AND external_id = ?3",
+        )?
+        .query_row(params![project, provider, external_id], |r| r.get(0))
+        .optional()?
+        .unwrap_or(false))
+}
+
+/// Appends `ticket.closed` when the ticket is now resolved or closed (the
+/// caller knows it was not before this event).
+fn emit_closed(tx: &Transaction<'_>, project: i64, ticket_id: i64) -> rusqlite::Result<()> {
+    let t = tx.query_row(
+        &format!("SELECT {TICKET_COLUMNS} FROM {TICKET_FROM} WHERE t.id = ?1"),
+        [ticket_id],
+        ticket_from_row,
+    )?;
+    let Some(done) = t.closed_at.or(t.resolved_at) else {
+        return Ok(());
+    };
+    let data = serde_json::json!({
+        "ticket_id": t.id,
+        "provider": t.provider,
+        "external_id": t.external_id,
+        "subject": t.subject,
+        "status": t.status,
+        "product": t.product,
+        "rating": t.rating,
+        "contact_id": t.contact_id,
+        "lead_id": t.lead_id,
+        "created_at": t.created_at,
+        "closed_at": done,
+    });
+    crate::events::emit(
+        tx,
+        project,
+        &crate::events::event(
+            EventKind::TicketClosed,
+            t.contact_id,
+            t.id,
+            done.timestamp_millis(),
+            data,
+        ),
+    )?;
+    Ok(())
 }
 
 fn record_tx(
@@ -187,8 +242,14 @@ impl TicketStore for SqliteStore {
         write: TicketWrite,
     ) -> StoreResult<TicketRecorded> {
         self.write(move |c| {
+            let project = scope.project().0;
             let tx = c.transaction().map_err(backend_err)?;
-            let out = record_tx(&tx, scope.project().0, &write).map_err(backend_err)?;
+            let done_before =
+                is_done(&tx, project, &write.provider, &write.external_id).map_err(backend_err)?;
+            let out = record_tx(&tx, project, &write).map_err(backend_err)?;
+            if !out.replayed && !done_before {
+                emit_closed(&tx, project, out.ticket_id).map_err(backend_err)?;
+            }
             tx.commit().map_err(backend_err)?;
             Ok(out)
         })

@@ -17,7 +17,9 @@ use skvoz_domain::{Money, ProjectName};
 use std::sync::Arc;
 
 mod calls;
+mod events;
 pub use calls::calls_and_reservations_are_idempotent_and_scoped;
+pub use events::changes_append_events_once_and_scoped;
 mod tickets;
 pub use tickets::{
     ticket_events_are_idempotent_and_derive_sla, ticket_leads_open_no_deal_and_follow_merges,
@@ -45,6 +47,7 @@ macro_rules! conformance_suite {
             calls_and_reservations_are_idempotent_and_scoped,
             ticket_events_are_idempotent_and_derive_sla,
             ticket_leads_open_no_deal_and_follow_merges,
+            changes_append_events_once_and_scoped,
         );
     };
     (@tests $factory:path; $($name:ident),* $(,)?) => {

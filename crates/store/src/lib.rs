@@ -16,6 +16,7 @@ mod chats;
 pub mod conformance;
 mod crm;
 mod error;
+mod events;
 mod projects;
 mod reports;
 mod settings;
@@ -33,6 +34,7 @@ pub use crm::{
     PullRun, StageChange,
 };
 pub use error::StoreError;
+pub use events::{EventKind, EventStore, NewEvent, NewOutboxMessage, StoredEvent};
 pub use projects::{NewProject, ProjectStore};
 pub use reports::{CostsReplaced, DealFact, LeadFact, ReportStore, StageFact, VisitRow};
 pub use settings::{SettingsStore, VersionedSettings};
@@ -92,6 +94,7 @@ pub trait Store:
     + ChatStore
     + CallStore
     + TicketStore
+    + EventStore
     + MaintenanceStore
 {
 }
@@ -106,6 +109,7 @@ impl<T> Store for T where
         + ChatStore
         + CallStore
         + TicketStore
+        + EventStore
         + MaintenanceStore
 {
 }
