@@ -255,7 +255,7 @@ async fn render(state: &AppState, dash: &Dash) -> Result<Response, PageError> {
         ));
     }
     let (labels, answered, missed) = per_day(dash, &rows, from, to);
-    let axis = |v: f64| format::number(lang, v, 0);
+    let axis = |v: f64| format::metric(lang, "visits", Some(v), "");
     body.push_str(&format!(
         "<section class=\"card\"><h2>{}</h2>{}</section>",
         esc(dash.t("calls_per_day")),

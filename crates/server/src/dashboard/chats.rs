@@ -132,7 +132,7 @@ async fn render(state: &AppState, dash: &Dash) -> Result<Response, PageError> {
             .map(|b| Some(f(b) as f64))
             .collect::<Vec<_>>()
     };
-    let axis = |v: f64| format::number(lang, v, 0);
+    let axis = |v: f64| format::metric(lang, "visits", Some(v), "");
     body.push_str(&format!(
         "<section class=\"card\"><h2>{}</h2>{}</section>",
         esc(dash.t("dialogs_over_time")),
