@@ -689,11 +689,17 @@ async fn the_calls_page_shows_what_the_calls_api_counts() {
     let caller = newest["caller"].as_str().unwrap();
     let rows = r.text[r.text.find("id=\"calls-table\"").unwrap()..].to_owned();
     assert!(!rows.contains(caller), "caller {caller} shown in clear");
-    assert!(rows.contains(&format!("{}•••", &caller[..5])), "masked {caller}");
+    assert!(
+        rows.contains(&format!("{}•••", &caller[..5])),
+        "masked {caller}"
+    );
     // Recordings are links and players; the demo records answered calls.
     assert!(rows.contains("<audio controls preload=\"none\" src=\"https://pbx.example.ru/rec/"));
     assert!(rows.contains("class=\"recording\" href=\"https://pbx.example.ru/rec/"));
-    assert!(rows.contains("href=\"/contacts/"), "calls link their contacts");
+    assert!(
+        rows.contains("href=\"/contacts/"),
+        "calls link their contacts"
+    );
     // Paging: 50 a page.
     let first_page = rows.matches("<tr><td>").count() as u64;
     assert_eq!(first_page, total.min(50), "{totals}");
@@ -705,9 +711,8 @@ async fn the_calls_page_shows_what_the_calls_api_counts() {
         (total - 50).min(50)
     );
     assert!(page2.text.contains("<b>2</b>"), "page 2 is the current one");
-    let row_set = |html: &str| -> Vec<String> {
-        html.split("<tr><td>").skip(1).map(str::to_owned).collect()
-    };
+    let row_set =
+        |html: &str| -> Vec<String> { html.split("<tr><td>").skip(1).map(str::to_owned).collect() };
     let first_rows = row_set(&rows);
     assert!(
         row_set(rows2).iter().all(|r| !first_rows.contains(r)),
@@ -732,7 +737,10 @@ async fn the_calls_page_shows_what_the_calls_api_counts() {
         )),
         "{pool}"
     );
-    assert!(pool.contains("\">8</td>") && pool.contains(" / 8<"), "eight numbers: {pool}");
+    assert!(
+        pool.contains("\">8</td>") && pool.contains(" / 8<"),
+        "eight numbers: {pool}"
+    );
     assert!(r.text.contains("id=\"pool-print\"") && r.text.contains("gazeta"));
     tables_are_wrapped(&r.text);
     // Russian labels.
@@ -765,7 +773,10 @@ async fn the_chats_page_shows_the_chat_report_widgets() {
         .await;
     assert_eq!(api.status, StatusCode::OK, "{}", api.text);
     let w = &api.body["widgets"];
-    assert!(w["new_repeat"]["dialogs"].as_u64().unwrap() > 0, "the demo has chats");
+    assert!(
+        w["new_repeat"]["dialogs"].as_u64().unwrap() > 0,
+        "the demo has chats"
+    );
     let r = get(&f.s, &format!("/chats?{period}"), c, "en").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     for (id, value) in [
@@ -774,7 +785,11 @@ async fn the_chats_page_shows_the_chat_report_widgets() {
         ("chats-repeat", &w["new_repeat"]["repeat"]),
         ("chats-leads", &w["leads"]),
     ] {
-        assert_eq!(element(&r.text, id), en_count(value.as_u64().unwrap()), "{id}");
+        assert_eq!(
+            element(&r.text, id),
+            en_count(value.as_u64().unwrap()),
+            "{id}"
+        );
     }
     let leads = api.body["rows"]
         .as_array()
@@ -782,9 +797,18 @@ async fn the_chats_page_shows_the_chat_report_widgets() {
         .iter()
         .filter(|r| !r["lead_id"].is_null())
         .count() as u64;
-    assert_eq!(w["leads"].as_u64().unwrap(), leads, "leads counted from the rows");
+    assert_eq!(
+        w["leads"].as_u64().unwrap(),
+        leads,
+        "leads counted from the rows"
+    );
     // The charts: dynamics, messengers, channels, pages.
-    for id in ["chats-chart", "chats-messengers", "chats-channels", "chats-pages"] {
+    for id in [
+        "chats-chart",
+        "chats-messengers",
+        "chats-channels",
+        "chats-pages",
+    ] {
         assert!(r.text.contains(&format!("id=\"{id}\"")), "{id}");
     }
     let messengers = &r.text[r.text.find("id=\"chats-messengers\"").unwrap()..];
@@ -827,7 +851,11 @@ async fn the_contact_page_is_the_whole_timeline() {
     let chats =
         f.s.call(
             Method::GET,
-            &format!("/api/v1/reports/chats?from={}&to={}&limit=10000", since(), today()),
+            &format!(
+                "/api/v1/reports/chats?from={}&to={}&limit=10000",
+                since(),
+                today()
+            ),
             Some(&f.key),
             None,
         )
@@ -840,17 +868,16 @@ async fn the_contact_page_is_the_whole_timeline() {
         .expect("a chat of a known contact");
     let scope = skvoz_store::Scope::new(skvoz_domain::ProjectId(f.demo));
     let now = chrono::Utc::now();
-    let ticket_holder = f
-        .s
-        .app
-        .store
-        .leads_between(scope, now - chrono::Duration::days(60), now)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|l| l.kind == skvoz_domain::crm::LeadKind::Ticket)
-        .and_then(|l| l.contact_id)
-        .expect("a ticket of a known contact");
+    let ticket_holder =
+        f.s.app
+            .store
+            .leads_between(scope, now - chrono::Duration::days(60), now)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|l| l.kind == skvoz_domain::crm::LeadKind::Ticket)
+            .and_then(|l| l.contact_id)
+            .expect("a ticket of a known contact");
     let cases = [
         (recorded["contact_id"].as_i64().unwrap(), "ev-call"),
         (chatter, "ev-chat"),
@@ -860,7 +887,10 @@ async fn the_contact_page_is_the_whole_timeline() {
     for (contact, class) in cases {
         let r = get(&f.s, &format!("/contacts/{contact}"), c, "en").await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-        assert!(r.text.contains(&format!("class=\"{class}\"")), "{class} of {contact}");
+        assert!(
+            r.text.contains(&format!("class=\"{class}\"")),
+            "{class} of {contact}"
+        );
         visits_seen |= r.text.contains("class=\"ev-visit\"");
         // One line per entry of the app's timeline, in its order.
         let api =
@@ -936,18 +966,20 @@ async fn settings_list_pools_messengers_and_every_webhook() {
     let pools = &r.text[r.text.find("id=\"settings-pools\"").unwrap()..];
     assert!(pools.contains(">ads<") && pools.contains("+74957770201") && pools.contains("gazeta"));
     let msg = &r.text[r.text.find("id=\"settings-messengers\"").unwrap()..];
-    let typed = f
-        .s
-        .app
-        .settings
-        .typed(skvoz_store::Scope::new(skvoz_domain::ProjectId(f.demo)))
-        .await
-        .unwrap()
-        .1;
+    let typed =
+        f.s.app
+            .settings
+            .typed(skvoz_store::Scope::new(skvoz_domain::ProjectId(f.demo)))
+            .await
+            .unwrap()
+            .1;
     let number = &typed.messengers.whatsapp.numbers[0].number;
     let bot = &typed.messengers.telegram.bots[0].username;
     assert!(msg.contains(number.as_str()) && msg.contains(&format!("@{bot}")));
-    assert!(!msg.contains("demo-telegram-secret-token"), "bot secrets stay hidden");
+    assert!(
+        !msg.contains("demo-telegram-secret-token"),
+        "bot secrets stay hidden"
+    );
     tables_are_wrapped(&r.text);
     // Pools are edited through the validated document: a bad pool is named.
     let bad = "%7B%22calltracking%22%3A%7B%22pools%22%3A%5B%7B%22id%22%3A%22web%22%2C%22kind%22%3A%22nope%22%7D%5D%7D%7D";
@@ -959,7 +991,11 @@ async fn settings_list_pools_messengers_and_every_webhook() {
     )
     .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
-    assert!(element(&r.text, "error-document").contains("calltracking"), "{}", r.text);
+    assert!(
+        element(&r.text, "error-document").contains("calltracking"),
+        "{}",
+        r.text
+    );
     let good = "%7B%22calltracking%22%3A%7B%22pools%22%3A%5B%7B%22id%22%3A%22web%22%2C%22kind%22%3A%22static%22%2C%22numbers%22%3A%5B%22%2B74950000001%22%5D%2C%22source%22%3A%22site%22%7D%5D%7D%7D";
     let r = form(
         &f.s,

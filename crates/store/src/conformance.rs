@@ -19,8 +19,8 @@ use std::sync::Arc;
 mod calls;
 mod chats;
 mod events;
-pub use chats::dialogs_of_contacts_follow_merges_and_scope;
 pub use calls::calls_and_reservations_are_idempotent_and_scoped;
+pub use chats::dialogs_of_contacts_follow_merges_and_scope;
 pub use events::changes_append_events_once_and_scoped;
 mod tickets;
 pub use tickets::{

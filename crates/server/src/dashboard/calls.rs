@@ -54,7 +54,10 @@ fn per_day(
             }
         }
     }
-    let labels = counts.keys().map(|d| d.format("%d.%m").to_string()).collect();
+    let labels = counts
+        .keys()
+        .map(|d| d.format("%d.%m").to_string())
+        .collect();
     let answered = counts.values().map(|c| Some(c.0)).collect();
     let missed = counts.values().map(|c| Some(c.1)).collect();
     (labels, answered, missed)
@@ -103,16 +106,12 @@ async fn pools_section(
             PoolKind::Dynamic => {
                 let s = state.app.calls.sizing(ctx, &p.id, SIZING_DAYS).await?;
                 let verdict = match s.recommended.cmp(&s.numbers) {
-                    std::cmp::Ordering::Greater => format!(
-                        "{} {}",
-                        dash.t("sizing_add"),
-                        s.recommended - s.numbers
-                    ),
-                    std::cmp::Ordering::Less => format!(
-                        "{} {}",
-                        dash.t("sizing_spare"),
-                        s.numbers - s.recommended
-                    ),
+                    std::cmp::Ordering::Greater => {
+                        format!("{} {}", dash.t("sizing_add"), s.recommended - s.numbers)
+                    }
+                    std::cmp::Ordering::Less => {
+                        format!("{} {}", dash.t("sizing_spare"), s.numbers - s.recommended)
+                    }
                     std::cmp::Ordering::Equal => dash.t("sizing_ok").to_owned(),
                 };
                 let verdict = esc(&verdict);
@@ -230,10 +229,7 @@ async fn render(state: &AppState, dash: &Dash) -> Result<Response, PageError> {
     let (from, to, start, end) = dash.period_bounds()?;
     let lang = dash.lang;
     let calls = &state.app.calls;
-    let (rows, pools) = tokio::try_join!(
-        calls.list(ctx, start, end, MAX_CALLS),
-        calls.pools(ctx)
-    )?;
+    let (rows, pools) = tokio::try_join!(calls.list(ctx, start, end, MAX_CALLS), calls.pools(ctx))?;
     let totals = calls.totals(ctx, &rows, start, end).await?;
     let mut body = layout::period_form(dash, (&from.to_string(), &to.to_string()), false, "", &[]);
     let count = |v: usize| format::number(lang, v as f64, 0);

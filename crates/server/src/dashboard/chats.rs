@@ -110,13 +110,31 @@ async fn render(state: &AppState, dash: &Dash) -> Result<Response, PageError> {
         esc(dash.t("granularity")),
         layout::select("granularity", "granularity", &options, granularity)
     );
-    let mut body = layout::period_form(dash, (&from.to_string(), &to.to_string()), false, &extra, &[]);
+    let mut body = layout::period_form(
+        dash,
+        (&from.to_string(), &to.to_string()),
+        false,
+        &extra,
+        &[],
+    );
     body.push_str(&layout::figures(&[
-        ("chats-dialogs", dash.t("dialogs"), count(w.new_repeat.dialogs)),
+        (
+            "chats-dialogs",
+            dash.t("dialogs"),
+            count(w.new_repeat.dialogs),
+        ),
         ("chats-new", dash.t("dialog_new"), count(w.new_repeat.new)),
-        ("chats-repeat", dash.t("dialog_repeat"), count(w.new_repeat.repeat)),
+        (
+            "chats-repeat",
+            dash.t("dialog_repeat"),
+            count(w.new_repeat.repeat),
+        ),
         ("chats-leads", dash.t("leads_from_chats"), count(w.leads)),
-        ("chats-attributed", dash.t("attributed_share"), share(w.attributed)),
+        (
+            "chats-attributed",
+            dash.t("attributed_share"),
+            share(w.attributed),
+        ),
     ]));
     if report.truncated || report.total > report.rows.len() {
         body.push_str(&format!(

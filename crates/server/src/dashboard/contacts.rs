@@ -150,7 +150,10 @@ async fn render(state: &AppState, dash: &Dash, id: &str) -> Result<Response, Pag
     if let Some(a) = &card.acquisition {
         fact(
             "first_touch",
-            format!("{} — {} / {} · {}", a.channel, a.source, a.medium, a.landing),
+            format!(
+                "{} — {} / {} · {}",
+                a.channel, a.source, a.medium, a.landing
+            ),
         );
     }
     fact("visits", card.visits.to_string());
@@ -180,7 +183,12 @@ async fn render(state: &AppState, dash: &Dash, id: &str) -> Result<Response, Pag
     fact(
         "tickets",
         match card.avg_rating {
-            Some(r) => format!("{} · {}: {}", card.tickets, dash.t("rating"), format::number(lang, r, 1)),
+            Some(r) => format!(
+                "{} · {}: {}",
+                card.tickets,
+                dash.t("rating"),
+                format::number(lang, r, 1)
+            ),
             None => card.tickets.to_string(),
         },
     );

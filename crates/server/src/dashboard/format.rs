@@ -196,8 +196,14 @@ mod tests {
         assert_eq!(duration(3725), "1:02:05");
         assert_eq!(mask_phone("+79991234567"), "+7999•••••67");
         assert_eq!(mask_phone("123"), "•••");
-        assert_eq!(web_url(" https://rec.example/a.mp3 "), Some("https://rec.example/a.mp3"));
-        assert_eq!(web_url("HTTP://rec.example/a"), Some("HTTP://rec.example/a"));
+        assert_eq!(
+            web_url(" https://rec.example/a.mp3 "),
+            Some("https://rec.example/a.mp3")
+        );
+        assert_eq!(
+            web_url("HTTP://rec.example/a"),
+            Some("HTTP://rec.example/a")
+        );
         assert_eq!(web_url("javascript:alert(1)"), None);
         assert_eq!(web_url("https://a.example/x y"), None);
         assert_eq!(web_url("//a.example/x"), None);

@@ -401,7 +401,10 @@ mod tests {
             let parsed = skvoz_domain::calltracking::CallAttribution::parse(a);
             assert_eq!(parsed.map(|p| p.as_str()), Some(a));
             let key = format!("attribution_{a}");
-            assert!(LABELS.iter().any(|(k, _, _)| *k == key), "label missing: {key}");
+            assert!(
+                LABELS.iter().any(|(k, _, _)| *k == key),
+                "label missing: {key}"
+            );
         }
         for k in dynamic {
             assert!(

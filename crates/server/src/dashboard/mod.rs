@@ -14,8 +14,8 @@
 pub mod assets;
 pub mod calls;
 pub mod channels;
-pub mod chats;
 pub mod charts;
+pub mod chats;
 pub mod contacts;
 pub mod dynamics;
 pub mod format;

@@ -40,7 +40,11 @@ pub async fn dialogs_of_contacts_follow_merges_and_scope<S: Store>(store: &S) {
     // The later dialog belongs to the phone contact, the earlier one to
     // the e-mail contact; a third is nobody's.
     let later = store
-        .record_chat_message(a, chat_message("x1", "7001", t0 + Duration::days(2), None), dp)
+        .record_chat_message(
+            a,
+            chat_message("x1", "7001", t0 + Duration::days(2), None),
+            dp,
+        )
         .await
         .expect("record");
     let earlier = store
