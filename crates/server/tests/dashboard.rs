@@ -90,6 +90,28 @@ fn enc(s: &str) -> String {
     s.replace(' ', "+")
 }
 
+/// Posts the settings document `doc` (JSON) of the demo project through
+/// the editor's form.
+async fn save_document(f: &Fixture, doc: &str) -> Reply {
+    let encoded: String = doc
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    form(
+        &f.s,
+        &format!("/settings/document?project={}", f.demo),
+        Some(f.admin.as_str()),
+        &format!("document={encoded}"),
+    )
+    .await
+}
+
 async fn get(s: &TestServer, uri: &str, cookie: Option<&str>, lang: &str) -> Reply {
     let mut b = Request::builder()
         .method(Method::GET)
@@ -533,28 +555,14 @@ async fn settings_forms_validate_and_work() {
     .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text.contains("id=\"error-document\"") && r.text.contains("This is not JSON"));
-    let bad = "%7B%22attribution%22%3A%7B%22default_model%22%3A%22nope%22%7D%7D";
-    let r = form(
-        &f.s,
-        &format!("/settings/document?project={}", f.demo),
-        c,
-        &format!("document={bad}"),
-    )
-    .await;
+    let r = save_document(&f, r#"{"attribution": {"default_model": "nope"}}"#).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
     assert!(
         r.text.contains("<code>attribution.default_model</code>"),
         "{}",
         r.text
     );
-    let good = "%7B%22attribution%22%3A%7B%22default_model%22%3A%22first_click%22%7D%7D";
-    let r = form(
-        &f.s,
-        &format!("/settings/document?project={}", f.demo),
-        c,
-        &format!("document={good}"),
-    )
-    .await;
+    let r = save_document(&f, r#"{"attribution": {"default_model": "first_click"}}"#).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert!(r.text.contains("id=\"notice\""));
     let r = get(
@@ -982,12 +990,9 @@ async fn settings_list_pools_messengers_and_every_webhook() {
     );
     tables_are_wrapped(&r.text);
     // Pools are edited through the validated document: a bad pool is named.
-    let bad = "%7B%22calltracking%22%3A%7B%22pools%22%3A%5B%7B%22id%22%3A%22web%22%2C%22kind%22%3A%22nope%22%7D%5D%7D%7D";
-    let r = form(
-        &f.s,
-        &format!("/settings/document?project={}", f.demo),
-        c,
-        &format!("document={bad}"),
+    let r = save_document(
+        &f,
+        r#"{"calltracking": {"pools": [{"id": "web", "kind": "nope"}]}}"#,
     )
     .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
@@ -996,12 +1001,9 @@ async fn settings_list_pools_messengers_and_every_webhook() {
         "{}",
         r.text
     );
-    let good = "%7B%22calltracking%22%3A%7B%22pools%22%3A%5B%7B%22id%22%3A%22web%22%2C%22kind%22%3A%22static%22%2C%22numbers%22%3A%5B%22%2B74950000001%22%5D%2C%22source%22%3A%22site%22%7D%5D%7D%7D";
-    let r = form(
-        &f.s,
-        &format!("/settings/document?project={}", f.demo),
-        c,
-        &format!("document={good}"),
+    let r = save_document(
+        &f,
+        r#"{"calltracking": {"pools": [{"id": "web", "kind": "static", "numbers": ["+74950000001"], "source": "site"}]}}"#,
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);

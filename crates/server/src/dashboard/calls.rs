@@ -82,15 +82,17 @@ async fn pools_section(
         ));
         return Ok(out);
     }
-    out.push_str(&format!(
-        "<div class=\"table-wrap\"><table class=\"report\" id=\"pools-table\"><thead><tr><th>{}</th><th>{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th>{}</th></tr></thead><tbody>",
-        esc(dash.t("pool")),
-        esc(dash.t("kind")),
-        esc(dash.t("numbers")),
-        esc(dash.t("busy_now")),
-        esc(dash.t("visits_7d")),
-        esc(dash.t("shared_rate")),
-        esc(dash.t("sizing_advice")),
+    out.push_str(&layout::table_start(
+        "pools-table",
+        &[
+            (dash.t("pool"), false),
+            (dash.t("kind"), false),
+            (dash.t("numbers"), true),
+            (dash.t("busy_now"), true),
+            (dash.t("visits_7d"), true),
+            (dash.t("shared_rate"), true),
+            (dash.t("sizing_advice"), false),
+        ],
     ));
     for p in pools {
         // `advice` is HTML, built from escaped parts.
@@ -145,8 +147,9 @@ async fn pools_section(
             id = esc(&p.id),
         ));
     }
+    out.push_str(&layout::table_end(dash, 7, false));
     out.push_str(&format!(
-        "</tbody></table></div><p class=\"muted\">{}</p></section>",
+        "<p class=\"muted\">{}</p></section>",
         esc(dash.t("sizing_hint"))
     ));
     Ok(out)
@@ -278,28 +281,24 @@ async fn render(state: &AppState, dash: &Dash) -> Result<Response, PageError> {
 
     let pages = rows.len().div_ceil(PAGE_SIZE).max(1);
     let page_no = dash.page_no(pages);
-    body.push_str(&format!(
-        "<div class=\"table-wrap\"><table class=\"report\" id=\"calls-table\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th class=\"num\">{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
-        esc(dash.t("time")),
-        esc(dash.t("caller")),
-        esc(dash.t("tracking_number")),
-        esc(dash.t("duration")),
-        esc(dash.t("status")),
-        esc(dash.t("flags")),
-        esc(dash.t("source")),
-        esc(dash.t("contact")),
-        esc(dash.t("recording")),
+    body.push_str(&layout::table_start(
+        "calls-table",
+        &[
+            (dash.t("time"), false),
+            (dash.t("caller"), false),
+            (dash.t("tracking_number"), false),
+            (dash.t("duration"), true),
+            (dash.t("status"), false),
+            (dash.t("flags"), false),
+            (dash.t("source"), false),
+            (dash.t("contact"), false),
+            (dash.t("recording"), false),
+        ],
     ));
     for r in rows.iter().skip((page_no - 1) * PAGE_SIZE).take(PAGE_SIZE) {
         body.push_str(&call_row(dash, r));
     }
-    if rows.is_empty() {
-        body.push_str(&format!(
-            "<tr><td colspan=\"9\" class=\"muted\">{}</td></tr>",
-            esc(dash.t("no_data"))
-        ));
-    }
-    body.push_str("</tbody></table></div>");
+    body.push_str(&layout::table_end(dash, 9, rows.is_empty()));
     body.push_str(&layout::pager(dash, "/calls", pages, page_no));
     Ok(layout::page(dash, "nav_calls", "/calls", &body))
 }

@@ -187,16 +187,18 @@ async fn render(state: &AppState, dash: &Dash) -> Result<Response, PageError> {
         esc(dash.t("first_response_note")),
     ));
 
-    body.push_str(&format!(
-        "<div class=\"table-wrap\"><table class=\"report\" id=\"chats-table\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th class=\"num\">{}</th></tr></thead><tbody>",
-        esc(dash.t("time")),
-        esc(dash.t("messenger")),
-        esc(dash.t("kind")),
-        esc(dash.t("source")),
-        esc(dash.t("page")),
-        esc(dash.t("contact")),
-        esc(dash.t("lead")),
-        esc(dash.t("messages")),
+    body.push_str(&layout::table_start(
+        "chats-table",
+        &[
+            (dash.t("time"), false),
+            (dash.t("messenger"), false),
+            (dash.t("kind"), false),
+            (dash.t("source"), false),
+            (dash.t("page"), false),
+            (dash.t("contact"), false),
+            (dash.t("lead"), false),
+            (dash.t("messages"), true),
+        ],
     ));
     // Newest first (the report lists oldest first).
     for r in report
@@ -208,13 +210,7 @@ async fn render(state: &AppState, dash: &Dash) -> Result<Response, PageError> {
     {
         body.push_str(&dialog_row(dash, r));
     }
-    if report.rows.is_empty() {
-        body.push_str(&format!(
-            "<tr><td colspan=\"8\" class=\"muted\">{}</td></tr>",
-            esc(dash.t("no_data"))
-        ));
-    }
-    body.push_str("</tbody></table></div>");
+    body.push_str(&layout::table_end(dash, 8, report.rows.is_empty()));
     body.push_str(&layout::pager(dash, "/chats", pages, page_no));
     Ok(layout::page(dash, "nav_chats", "/chats", &body))
 }

@@ -235,3 +235,33 @@ pub fn figures(items: &[(&str, &str, String)]) -> String {
     out.push_str("</section>");
     out
 }
+
+/// The opening of a report table that scrolls inside its own box (so a
+/// 375 px screen never scrolls sideways), with its header row: (label,
+/// right-aligned number column).
+pub fn table_start(id: &str, columns: &[(&str, bool)]) -> String {
+    let mut out = format!(
+        "<div class=\"table-wrap\"><table class=\"report\" id=\"{}\"><thead><tr>",
+        esc(id)
+    );
+    for (label, num) in columns {
+        let class = if *num { " class=\"num\"" } else { "" };
+        out.push_str(&format!("<th{class}>{}</th>", esc(label)));
+    }
+    out.push_str("</tr></thead><tbody>");
+    out
+}
+
+/// The end of a [`table_start`] table of `columns` columns, with a "no
+/// data" row when it has no rows.
+pub fn table_end(dash: &Dash, columns: usize, empty: bool) -> String {
+    let mut out = String::new();
+    if empty {
+        out.push_str(&format!(
+            "<tr><td colspan=\"{columns}\" class=\"muted\">{}</td></tr>",
+            esc(dash.t("no_data"))
+        ));
+    }
+    out.push_str("</tbody></table></div>");
+    out
+}

@@ -25,14 +25,16 @@ async fn render(state: &AppState, dash: &Dash) -> Result<Response, PageError> {
         esc(dash.t("leads")),
         leads.len()
     ));
-    body.push_str(&format!(
-        "<div class=\"table-wrap\"><table class=\"report\" id=\"leads-table\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
-        esc(dash.t("time")),
-        esc(dash.t("kind")),
-        esc(dash.t("contact")),
-        esc(dash.t("source")),
-        esc(dash.t("deal")),
-        esc(dash.t("revenue")),
+    body.push_str(&layout::table_start(
+        "leads-table",
+        &[
+            (dash.t("time"), false),
+            (dash.t("kind"), false),
+            (dash.t("contact"), false),
+            (dash.t("source"), false),
+            (dash.t("deal"), false),
+            (dash.t("revenue"), false),
+        ],
     ));
     let currency = ctx.settings.general.currency.to_string();
     for lead in leads.iter().skip((page_no - 1) * PAGE_SIZE).take(PAGE_SIZE) {
@@ -100,13 +102,7 @@ async fn render(state: &AppState, dash: &Dash) -> Result<Response, PageError> {
             esc(&revenue),
         ));
     }
-    if leads.is_empty() {
-        body.push_str(&format!(
-            "<tr><td colspan=\"6\" class=\"muted\">{}</td></tr>",
-            esc(dash.t("no_data"))
-        ));
-    }
-    body.push_str("</tbody></table></div>");
+    body.push_str(&layout::table_end(dash, 6, leads.is_empty()));
     body.push_str(&layout::pager(dash, "/leads", pages, page_no));
     Ok(layout::page(dash, "nav_leads", "/leads", &body))
 }

@@ -335,14 +335,20 @@ async fn render(state: &AppState, dash: &Dash, extra: Extra) -> Result<Response,
 /// The number pools: id, kind, numbers, which visits or source, hold.
 fn pools_section(dash: &Dash, ct: &CallTrackingSettings) -> String {
     let mut out = format!(
-        "<section class=\"card\" id=\"settings-pools\"><h2>{}</h2><p class=\"muted\">{}</p><div class=\"table-wrap\"><table class=\"report\"><thead><tr><th>id</th><th>{}</th><th>{}</th><th>{}</th><th class=\"num\">{}</th></tr></thead><tbody>",
+        "<section class=\"card\" id=\"settings-pools\"><h2>{}</h2><p class=\"muted\">{}</p>",
         esc(dash.t("number_pools")),
         esc(dash.t("edit_in_document")),
-        esc(dash.t("kind")),
-        esc(dash.t("numbers")),
-        esc(dash.t("serves")),
-        esc(dash.t("hold_minutes")),
     );
+    out.push_str(&layout::table_start(
+        "settings-pools-table",
+        &[
+            ("id", false),
+            (dash.t("kind"), false),
+            (dash.t("numbers"), false),
+            (dash.t("serves"), false),
+            (dash.t("hold_minutes"), true),
+        ],
+    ));
     for p in &ct.pools {
         let (kind, serves) = match p.kind {
             PoolKind::Dynamic => {
@@ -385,20 +391,26 @@ fn pools_section(dash: &Dash, ct: &CallTrackingSettings) -> String {
             esc(dash.t("no_pools"))
         ));
     }
-    out.push_str("</tbody></table></div></section>");
+    out.push_str(&layout::table_end(dash, 5, false));
+    out.push_str("</section>");
     out
 }
 
 /// WhatsApp numbers and Telegram bots.
 fn messengers_section(dash: &Dash, msg: &MessengerSettings) -> String {
     let mut out = format!(
-        "<section class=\"card\" id=\"settings-messengers\"><h2>{}</h2><p class=\"muted\">{}</p><div class=\"table-wrap\"><table class=\"report\"><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+        "<section class=\"card\" id=\"settings-messengers\"><h2>{}</h2><p class=\"muted\">{}</p>",
         esc(dash.t("messenger_numbers")),
         esc(dash.t("edit_in_document")),
-        esc(dash.t("messenger")),
-        esc(dash.t("account")),
-        esc(dash.t("details")),
     );
+    out.push_str(&layout::table_start(
+        "settings-messengers-table",
+        &[
+            (dash.t("messenger"), false),
+            (dash.t("account"), false),
+            (dash.t("details"), false),
+        ],
+    ));
     for n in &msg.whatsapp.numbers {
         out.push_str(&format!(
             "<tr><td>WhatsApp</td><td>{}</td><td>{}</td></tr>",
@@ -425,7 +437,8 @@ fn messengers_section(dash: &Dash, msg: &MessengerSettings) -> String {
             esc(dash.t("no_messengers"))
         ));
     }
-    out.push_str("</tbody></table></div></section>");
+    out.push_str(&layout::table_end(dash, 3, false));
+    out.push_str("</section>");
     out
 }
 
