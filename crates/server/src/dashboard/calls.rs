@@ -15,6 +15,7 @@ use axum::response::Response;
 use chrono::Duration;
 use skvoz_app::calls::service::{CallRow, PoolStatus};
 use skvoz_domain::calltracking::PoolKind;
+use skvoz_store::Call;
 use std::collections::BTreeMap;
 
 /// Calls per page.
@@ -31,7 +32,7 @@ fn percent(lang: super::i18n::Lang, share: f64) -> String {
 /// Calls per local day of the period: (days, answered, missed).
 fn per_day(
     dash: &Dash,
-    rows: &[CallRow],
+    calls: &[Call],
     from: chrono::NaiveDate,
     to: chrono::NaiveDate,
 ) -> (Vec<String>, Vec<Option<f64>>, Vec<Option<f64>>) {
@@ -44,10 +45,10 @@ fn per_day(
         counts.insert(day, (0.0, 0.0));
         day += Duration::days(1);
     }
-    for r in rows {
-        let local = r.call.call.started_at.with_timezone(&ctx.tz).date_naive();
+    for call in calls {
+        let local = call.call.started_at.with_timezone(&ctx.tz).date_naive();
         if let Some(c) = counts.get_mut(&local) {
-            if r.missed {
+            if !call.call.answered {
                 c.1 += 1.0;
             } else {
                 c.0 += 1.0;
@@ -232,8 +233,10 @@ async fn render(state: &AppState, dash: &Dash) -> Result<Response, PageError> {
     let (from, to, start, end) = dash.period_bounds()?;
     let lang = dash.lang;
     let calls = &state.app.calls;
-    let (rows, pools) = tokio::try_join!(calls.list(ctx, start, end, MAX_CALLS), calls.pools(ctx))?;
-    let totals = calls.totals(ctx, &rows, start, end).await?;
+    // Every call of the period is counted; only the shown page needs
+    // the visits' sources.
+    let (all, pools) = tokio::try_join!(calls.calls(ctx, start, end, MAX_CALLS), calls.pools(ctx))?;
+    let totals = calls.totals(ctx, &all, start, end).await?;
     let mut body = layout::period_form(dash, (&from.to_string(), &to.to_string()), false, "", &[]);
     let count = |v: usize| format::number(lang, v as f64, 0);
     body.push_str(&layout::figures(&[
@@ -247,13 +250,13 @@ async fn render(state: &AppState, dash: &Dash) -> Result<Response, PageError> {
             percent(lang, totals.shared_visit_rate),
         ),
     ]));
-    if rows.len() >= MAX_CALLS {
+    if all.len() >= MAX_CALLS {
         body.push_str(&format!(
             "<p class=\"warning\">{} {MAX_CALLS}</p>",
             esc(dash.t("truncated"))
         ));
     }
-    let (labels, answered, missed) = per_day(dash, &rows, from, to);
+    let (labels, answered, missed) = per_day(dash, &all, from, to);
     let axis = |v: f64| format::metric(lang, "visits", Some(v), "");
     body.push_str(&format!(
         "<section class=\"card\"><h2>{}</h2>{}</section>",
@@ -279,8 +282,15 @@ async fn render(state: &AppState, dash: &Dash) -> Result<Response, PageError> {
     ));
     body.push_str(&pools_section(state, dash, &pools).await?);
 
-    let pages = rows.len().div_ceil(PAGE_SIZE).max(1);
+    let pages = all.len().div_ceil(PAGE_SIZE).max(1);
     let page_no = dash.page_no(pages);
+    let empty = all.is_empty();
+    let shown: Vec<_> = all
+        .into_iter()
+        .skip((page_no - 1) * PAGE_SIZE)
+        .take(PAGE_SIZE)
+        .collect();
+    let rows = calls.with_sources(ctx, shown).await?;
     body.push_str(&layout::table_start(
         "calls-table",
         &[
@@ -295,10 +305,10 @@ async fn render(state: &AppState, dash: &Dash) -> Result<Response, PageError> {
             (dash.t("recording"), false),
         ],
     ));
-    for r in rows.iter().skip((page_no - 1) * PAGE_SIZE).take(PAGE_SIZE) {
+    for r in &rows {
         body.push_str(&call_row(dash, r));
     }
-    body.push_str(&layout::table_end(dash, 9, rows.is_empty()));
+    body.push_str(&layout::table_end(dash, 9, empty));
     body.push_str(&layout::pager(dash, "/calls", pages, page_no));
     Ok(layout::page(dash, "nav_calls", "/calls", &body))
 }
