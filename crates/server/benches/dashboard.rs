@@ -70,14 +70,22 @@ fn main() {
             .expect("a demo project");
         let scope = skvoz_store::Scope::new(project.id);
         let now = chrono::Utc::now();
-        let contact = app
+        let leads = app
             .store
             .leads_between(scope, now - chrono::Duration::days(40), now)
             .await
-            .unwrap()
-            .iter()
-            .find_map(|l| l.contact_id)
-            .unwrap_or(1);
+            .unwrap();
+        let contact = leads.iter().find_map(|l| l.contact_id).unwrap_or(1);
+        // The journeys of a caller and of a chat's author.
+        let of_kind = |kind: skvoz_domain::crm::LeadKind| {
+            leads
+                .iter()
+                .filter(|l| l.kind == kind)
+                .find_map(|l| l.contact_id)
+                .unwrap_or(contact)
+        };
+        let caller = of_kind(skvoz_domain::crm::LeadKind::Call);
+        let chatter = of_kind(skvoz_domain::crm::LeadKind::Chat);
         let r = router(app.clone(), &ServerOptions::default());
         let pages = [
             "/".to_owned(),
@@ -91,6 +99,12 @@ fn main() {
             "/reports/funnel".to_owned(),
             "/leads".to_owned(),
             format!("/contacts/{contact}"),
+            format!("/contacts/{caller}"),
+            format!("/contacts/{chatter}"),
+            "/calls".to_owned(),
+            "/calls?page=2".to_owned(),
+            "/chats".to_owned(),
+            "/chats?granularity=week".to_owned(),
             "/settings".to_owned(),
         ];
         println!("| page | median ms | worst ms | bytes |");

@@ -397,6 +397,29 @@ async fn repeat_dialogs_are_counted_but_are_not_new_leads() {
         (Some(1), Some(1))
     );
     assert_eq!(nr["new_share"], 50.0);
+    // One dialog became a lead; neither named a visit.
+    assert_eq!(report.body["widgets"]["leads"], 1);
+    assert_eq!(report.body["widgets"]["attributed"], 0);
+    // Both dialogs, the repeat one too, are on the contact's timeline.
+    let t = s
+        .call(
+            Method::GET,
+            &format!("/api/v1/contacts/{contact}/timeline"),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(t.status, StatusCode::OK, "{}", t.text);
+    let chats: Vec<&Value> = t.body["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "chat")
+        .collect();
+    assert_eq!(chats.len(), 2, "{}", t.text);
+    assert_eq!(chats[0]["data"]["messages"], 2);
+    assert_eq!(chats[1]["data"]["is_new"], false);
+    assert_eq!(chats[0]["title"], "whatsapp");
     let repeat_row = &report.body["rows"][1];
     assert_eq!(repeat_row["dialog_type"], "repeat");
     assert_eq!(repeat_row["tags"], json!(["vip"]));

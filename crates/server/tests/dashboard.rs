@@ -3,7 +3,10 @@
 //! login form's errors in place, the model switcher changing the numbers,
 //! drill-down, CSV export, the settings forms (errors in place, a project
 //! created, a key rotated and working), admin-only changes, and projects
-//! isolated from each other.
+//! isolated from each other; the calls and chats pages show the numbers
+//! the JSON API gives for the same period, the contact page is the app's
+//! timeline (calls with recordings, chats, tickets), and the settings list
+//! pools, messenger numbers and every integration's webhook URL.
 
 #![allow(clippy::unwrap_used)]
 
@@ -28,6 +31,8 @@ const PAGES: &[&str] = &[
     "/reports/dynamics",
     "/reports/funnel",
     "/leads",
+    "/calls",
+    "/chats",
     "/settings",
 ];
 
@@ -37,6 +42,8 @@ struct Fixture {
     admin: String,
     /// The demo project's id.
     demo: i64,
+    /// The demo project's API key.
+    key: String,
 }
 
 async fn fixture() -> Fixture {
@@ -57,6 +64,7 @@ async fn fixture() -> Fixture {
         s,
         admin,
         demo: created.project_id,
+        key: created.api_key,
     }
 }
 
@@ -80,6 +88,28 @@ async fn login(s: &TestServer, user: &str, password: &str) -> String {
 
 fn enc(s: &str) -> String {
     s.replace(' ', "+")
+}
+
+/// Posts the settings document `doc` (JSON) of the demo project through
+/// the editor's form.
+async fn save_document(f: &Fixture, doc: &str) -> Reply {
+    let encoded: String = doc
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    form(
+        &f.s,
+        &format!("/settings/document?project={}", f.demo),
+        Some(f.admin.as_str()),
+        &format!("document={encoded}"),
+    )
+    .await
 }
 
 async fn get(s: &TestServer, uri: &str, cookie: Option<&str>, lang: &str) -> Reply {
@@ -228,6 +258,8 @@ async fn every_page_renders_in_russian_and_english() {
         ("/reports/dynamics", "Показатель", "Metric"),
         ("/reports/funnel", "От предыдущего", "From the previous"),
         ("/leads", "Клиент", "Contact"),
+        ("/calls", "Пулы номеров", "Number pools"),
+        ("/chats", "По мессенджерам", "By messenger"),
         ("/settings", "Счётчик для сайта", "The site tracker"),
     ];
     for (page, ru, en) in expect {
@@ -523,28 +555,14 @@ async fn settings_forms_validate_and_work() {
     .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text.contains("id=\"error-document\"") && r.text.contains("This is not JSON"));
-    let bad = "%7B%22attribution%22%3A%7B%22default_model%22%3A%22nope%22%7D%7D";
-    let r = form(
-        &f.s,
-        &format!("/settings/document?project={}", f.demo),
-        c,
-        &format!("document={bad}"),
-    )
-    .await;
+    let r = save_document(&f, r#"{"attribution": {"default_model": "nope"}}"#).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
     assert!(
         r.text.contains("<code>attribution.default_model</code>"),
         "{}",
         r.text
     );
-    let good = "%7B%22attribution%22%3A%7B%22default_model%22%3A%22first_click%22%7D%7D";
-    let r = form(
-        &f.s,
-        &format!("/settings/document?project={}", f.demo),
-        c,
-        &format!("document={good}"),
-    )
-    .await;
+    let r = save_document(&f, r#"{"attribution": {"default_model": "first_click"}}"#).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert!(r.text.contains("id=\"notice\""));
     let r = get(
@@ -588,4 +606,407 @@ async fn only_administrators_change_settings() {
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let r = get(&f.s, "/", c, "en").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
+}
+
+/// `1234` as English pages write counts: `1,234`.
+fn en_count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Every table of the page scrolls inside its own box (375 px screens).
+fn tables_are_wrapped(html: &str) {
+    assert!(html.contains("name=\"viewport\" content=\"width=device-width"));
+    let tables = html.matches("<table").count();
+    let wrapped = html.matches("class=\"table-wrap\"><table").count();
+    assert!(tables > 0);
+    assert_eq!(tables, wrapped, "a bare table would overflow 375 px");
+}
+
+fn today() -> String {
+    chrono::Utc::now().date_naive().to_string()
+}
+
+#[tokio::test]
+async fn the_calls_page_shows_what_the_calls_api_counts() {
+    let f = fixture().await;
+    let c = Some(f.admin.as_str());
+    // The page's period is the project's local days; ask the API for the
+    // same days (its `to` includes its day too).
+    let to = (chrono::Utc::now() + chrono::Duration::days(1))
+        .date_naive()
+        .to_string();
+    let period = format!("from={}&to={to}", since());
+    // Enough calls for a second page (the demo alone makes a few dozen).
+    for i in 0..30 {
+        let call =
+            f.s.call(
+                Method::POST,
+                "/api/v1/calls",
+                Some(&f.key),
+                Some(serde_json::json!({
+                    "id": format!("paging-{i}"), "caller": format!("+7999555{i:04}"),
+                    "called": "+74957770201", "duration": 40 + i, "answered": i % 3 != 0,
+                    "started_at": (chrono::Utc::now() - chrono::Duration::hours(i)).to_rfc3339(),
+                })),
+            )
+            .await;
+        assert_eq!(call.status, StatusCode::OK, "{}", call.text);
+    }
+    let api =
+        f.s.call(
+            Method::GET,
+            &format!("/api/v1/calls?{period}&limit=10000"),
+            Some(&f.key),
+            None,
+        )
+        .await;
+    assert_eq!(api.status, StatusCode::OK, "{}", api.text);
+    let totals = &api.body["totals"];
+    let total = totals["calls"].as_u64().unwrap();
+    assert!(total > 50, "the demo's calls and ours: {totals}");
+    let r = get(&f.s, &format!("/calls?{period}"), c, "en").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    for (id, field) in [
+        ("calls-total", "calls"),
+        ("calls-target", "target"),
+        ("calls-unique", "unique"),
+        ("calls-missed", "missed"),
+    ] {
+        assert_eq!(
+            element(&r.text, id),
+            en_count(totals[field].as_u64().unwrap()),
+            "{id}"
+        );
+    }
+    let shared = totals["shared_visit_rate"].as_f64().unwrap() * 100.0;
+    assert_eq!(
+        element(&r.text, "calls-shared"),
+        format!("{shared:.1}\u{a0}%")
+    );
+    assert!(r.text.contains("id=\"calls-chart\"") && r.text.contains("<polyline"));
+    // The newest call first, its caller masked, never in clear.
+    let newest = &api.body["calls"][0];
+    let caller = newest["caller"].as_str().unwrap();
+    let rows = r.text[r.text.find("id=\"calls-table\"").unwrap()..].to_owned();
+    assert!(!rows.contains(caller), "caller {caller} shown in clear");
+    assert!(
+        rows.contains(&format!("{}•••", &caller[..5])),
+        "masked {caller}"
+    );
+    // Recordings are links and players; the demo records answered calls.
+    assert!(rows.contains("<audio controls preload=\"none\" src=\"https://pbx.example.ru/rec/"));
+    assert!(rows.contains("class=\"recording\" href=\"https://pbx.example.ru/rec/"));
+    assert!(
+        rows.contains("href=\"/contacts/"),
+        "calls link their contacts"
+    );
+    // Paging: 50 a page.
+    let first_page = rows.matches("<tr><td>").count() as u64;
+    assert_eq!(first_page, total.min(50), "{totals}");
+    let page2 = get(&f.s, &format!("/calls?{period}&page=2"), c, "en").await;
+    assert_eq!(page2.status, StatusCode::OK);
+    let rows2 = &page2.text[page2.text.find("id=\"calls-table\"").unwrap()..];
+    assert_eq!(
+        rows2.matches("<tr><td>").count() as u64,
+        (total - 50).min(50)
+    );
+    assert!(page2.text.contains("<b>2</b>"), "page 2 is the current one");
+    let row_set =
+        |html: &str| -> Vec<String> { html.split("<tr><td>").skip(1).map(str::to_owned).collect() };
+    let first_rows = row_set(&rows);
+    assert!(
+        row_set(rows2).iter().all(|r| !first_rows.contains(r)),
+        "pages do not repeat calls"
+    );
+    // Pools: status of each, the sizing advice the API gives.
+    let sizing =
+        f.s.call(
+            Method::GET,
+            "/api/v1/callpools/ads/sizing?days=7",
+            Some(&f.key),
+            None,
+        )
+        .await;
+    assert_eq!(sizing.status, StatusCode::OK, "{}", sizing.text);
+    let at = r.text.find("id=\"pool-ads\"").expect("the ads pool");
+    let pool = &r.text[at..at + r.text[at..].find("</tr>").unwrap()];
+    assert!(
+        pool.contains(&format!(
+            "data-recommended=\"{}\"",
+            sizing.body["recommended"]
+        )),
+        "{pool}"
+    );
+    assert!(
+        pool.contains("\">8</td>") && pool.contains(" / 8<"),
+        "eight numbers: {pool}"
+    );
+    assert!(r.text.contains("id=\"pool-print\"") && r.text.contains("gazeta"));
+    tables_are_wrapped(&r.text);
+    // Russian labels.
+    let ru = get(&f.s, &format!("/calls?{period}"), c, "ru").await;
+    assert!(ru.text.contains("Целевые") && ru.text.contains("Запись"));
+    // A bad date is an error in place, not a 500.
+    let bad = get(&f.s, "/calls?from=2026-13-01", c, "en").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Another project sees none of it.
+    let (other, _, _) = f.s.project("other").await;
+    let r = get(&f.s, &format!("/calls?{period}&project={other}"), c, "en").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(element(&r.text, "calls-total"), "0");
+    assert!(!r.text.contains("pbx.example.ru") && !r.text.contains("id=\"pool-ads\""));
+    assert!(r.text.contains("No number pools"));
+}
+
+#[tokio::test]
+async fn the_chats_page_shows_the_chat_report_widgets() {
+    let f = fixture().await;
+    let c = Some(f.admin.as_str());
+    let period = format!("from={}&to={}", since(), today());
+    let api =
+        f.s.call(
+            Method::GET,
+            &format!("/api/v1/reports/chats?{period}&limit=10000"),
+            Some(&f.key),
+            None,
+        )
+        .await;
+    assert_eq!(api.status, StatusCode::OK, "{}", api.text);
+    let w = &api.body["widgets"];
+    assert!(
+        w["new_repeat"]["dialogs"].as_u64().unwrap() > 0,
+        "the demo has chats"
+    );
+    let r = get(&f.s, &format!("/chats?{period}"), c, "en").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    for (id, value) in [
+        ("chats-dialogs", &w["new_repeat"]["dialogs"]),
+        ("chats-new", &w["new_repeat"]["new"]),
+        ("chats-repeat", &w["new_repeat"]["repeat"]),
+        ("chats-leads", &w["leads"]),
+    ] {
+        assert_eq!(
+            element(&r.text, id),
+            en_count(value.as_u64().unwrap()),
+            "{id}"
+        );
+    }
+    let leads = api.body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| !r["lead_id"].is_null())
+        .count() as u64;
+    assert_eq!(
+        w["leads"].as_u64().unwrap(),
+        leads,
+        "leads counted from the rows"
+    );
+    // The charts: dynamics, messengers, channels, pages.
+    for id in [
+        "chats-chart",
+        "chats-messengers",
+        "chats-channels",
+        "chats-pages",
+    ] {
+        assert!(r.text.contains(&format!("id=\"{id}\"")), "{id}");
+    }
+    let messengers = &r.text[r.text.find("id=\"chats-messengers\"").unwrap()..];
+    assert!(messengers.contains("whatsapp") && messengers.contains("telegram"));
+    assert!(r.text.contains("id=\"chats-table\"") && r.text.contains("href=\"/contacts/"));
+    tables_are_wrapped(&r.text);
+    let weeks = get(&f.s, &format!("/chats?{period}&granularity=week"), c, "en").await;
+    assert_eq!(weeks.status, StatusCode::OK);
+    assert!(weeks.text.contains("<option value=\"week\" selected>"));
+    let bad = get(&f.s, "/chats?granularity=year", c, "en").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(element(&bad.text, "page-error").contains("granularity"));
+    let (other, _, _) = f.s.project("other").await;
+    let r = get(&f.s, &format!("/chats?{period}&project={other}"), c, "en").await;
+    assert_eq!(element(&r.text, "chats-dialogs"), "0");
+    assert!(r.text.contains("No data for the period"));
+}
+
+#[tokio::test]
+async fn the_contact_page_is_the_whole_timeline() {
+    let f = fixture().await;
+    let c = Some(f.admin.as_str());
+    let to = (chrono::Utc::now() + chrono::Duration::days(1))
+        .date_naive()
+        .to_string();
+    let calls =
+        f.s.call(
+            Method::GET,
+            &format!("/api/v1/calls?from={}&to={to}&limit=10000", since()),
+            Some(&f.key),
+            None,
+        )
+        .await;
+    let recorded = calls.body["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| !c["contact_id"].is_null() && !c["recording_url"].is_null())
+        .expect("a recorded call of a known contact");
+    let chats =
+        f.s.call(
+            Method::GET,
+            &format!(
+                "/api/v1/reports/chats?from={}&to={}&limit=10000",
+                since(),
+                today()
+            ),
+            Some(&f.key),
+            None,
+        )
+        .await;
+    let chatter = chats.body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|r| r["contact_id"].as_i64())
+        .expect("a chat of a known contact");
+    let scope = skvoz_store::Scope::new(skvoz_domain::ProjectId(f.demo));
+    let now = chrono::Utc::now();
+    let ticket_holder =
+        f.s.app
+            .store
+            .leads_between(scope, now - chrono::Duration::days(60), now)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|l| l.kind == skvoz_domain::crm::LeadKind::Ticket)
+            .and_then(|l| l.contact_id)
+            .expect("a ticket of a known contact");
+    let cases = [
+        (recorded["contact_id"].as_i64().unwrap(), "ev-call"),
+        (chatter, "ev-chat"),
+        (ticket_holder, "ev-ticket"),
+    ];
+    let mut visits_seen = false;
+    for (contact, class) in cases {
+        let r = get(&f.s, &format!("/contacts/{contact}"), c, "en").await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assert!(
+            r.text.contains(&format!("class=\"{class}\"")),
+            "{class} of {contact}"
+        );
+        visits_seen |= r.text.contains("class=\"ev-visit\"");
+        // One line per entry of the app's timeline, in its order.
+        let api =
+            f.s.call(
+                Method::GET,
+                &format!("/api/v1/contacts/{contact}/timeline"),
+                Some(&f.key),
+                None,
+            )
+            .await;
+        let kinds: Vec<&str> = api.body["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap())
+            .collect();
+        let shown: Vec<&str> = r
+            .text
+            .split("data-kind=\"")
+            .skip(1)
+            .map(|s| &s[..s.find('"').unwrap()])
+            .collect();
+        assert_eq!(shown, kinds, "contact {contact}");
+    }
+    assert!(visits_seen, "visits with their sources");
+    // The recorded call's recording is on its contact's timeline.
+    let r = get(
+        &f.s,
+        &format!("/contacts/{}", recorded["contact_id"]),
+        c,
+        "en",
+    )
+    .await;
+    let url = recorded["recording_url"].as_str().unwrap();
+    assert!(r.text.contains(&format!("href=\"{url}\"")), "{url}");
+    // A hostile recording link never gets stored (and the page links
+    // only http(s) URLs besides: `format::web_url`).
+    let call =
+        f.s.call(
+            Method::POST,
+            "/api/v1/calls",
+            Some(&f.key),
+            Some(serde_json::json!({
+                "id": "h1", "caller": "+79991112233", "called": "+74950000000",
+                "started_at": chrono::Utc::now().to_rfc3339(), "duration": 90, "answered": true,
+                "recording_url": "javascript:alert(1)"
+            })),
+        )
+        .await;
+    assert_eq!(call.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(call.body["error"]["field"], "recording_url");
+}
+
+#[tokio::test]
+async fn settings_list_pools_messengers_and_every_webhook() {
+    let f = fixture().await;
+    let c = Some(f.admin.as_str());
+    let r = get(&f.s, &format!("/settings?project={}", f.demo), c, "en").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let hooks = &r.text[r.text.find("id=\"webhooks\"").unwrap()..];
+    for path in [
+        "/amocrm?secret=",
+        "/bitrix24",
+        "/zadarma",
+        "/calltouch?secret=",
+        "/whatsapp",
+        "/telegram",
+        "/helpdeskeddy?secret=",
+        "/export/alytics/0/",
+    ] {
+        assert!(hooks.contains(path), "webhook {path} missing");
+    }
+    let pools = &r.text[r.text.find("id=\"settings-pools\"").unwrap()..];
+    assert!(pools.contains(">ads<") && pools.contains("+74957770201") && pools.contains("gazeta"));
+    let msg = &r.text[r.text.find("id=\"settings-messengers\"").unwrap()..];
+    let typed =
+        f.s.app
+            .settings
+            .typed(skvoz_store::Scope::new(skvoz_domain::ProjectId(f.demo)))
+            .await
+            .unwrap()
+            .1;
+    let number = &typed.messengers.whatsapp.numbers[0].number;
+    let bot = &typed.messengers.telegram.bots[0].username;
+    assert!(msg.contains(number.as_str()) && msg.contains(&format!("@{bot}")));
+    assert!(
+        !msg.contains("demo-telegram-secret-token"),
+        "bot secrets stay hidden"
+    );
+    tables_are_wrapped(&r.text);
+    // Pools are edited through the validated document: a bad pool is named.
+    let r = save_document(
+        &f,
+        r#"{"calltracking": {"pools": [{"id": "web", "kind": "nope"}]}}"#,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(
+        element(&r.text, "error-document").contains("calltracking"),
+        "{}",
+        r.text
+    );
+    let r = save_document(
+        &f,
+        r#"{"calltracking": {"pools": [{"id": "web", "kind": "static", "numbers": ["+74950000001"], "source": "site"}]}}"#,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let pools = &r.text[r.text.find("id=\"settings-pools\"").unwrap()..];
+    assert!(pools.contains(">web<") && pools.contains("+74950000001"));
 }

@@ -1,6 +1,7 @@
 //! The dashboard in a real headless Chromium on the demo project: a
 //! driver page (served by this test beside the real router) logs in
-//! through the login form in a frame, opens every page, checks that none
+//! through the login form in a frame, opens every page (calls with their
+//! recordings, chats, journeys holding calls and chats), checks that none
 //! overflows a 375 px wide screen, switches the attribution model with the
 //! `<select>` and sees the rows change; then every page is photographed at
 //! 1280 and 375 px into `target/artifacts/dashboard-*.png`. No page may log
@@ -39,6 +40,12 @@ const PAGES: &[(&str, &str)] = &[
     ("funnel", "/reports/funnel"),
     ("leads", "/leads"),
     ("contact", "/contacts/CONTACT"),
+    ("calls", "/calls"),
+    ("calls-ru", "/calls?lang=ru"),
+    ("chats", "/chats"),
+    ("chats-weeks", "/chats?granularity=week"),
+    ("contact-call", "/contacts/CALLER"),
+    ("contact-chat", "/contacts/CHATTER"),
     ("settings", "/settings"),
 ];
 
@@ -70,6 +77,8 @@ const DRIVER: &str = r#"<!doctype html><html><head><meta charset="utf-8"></head>
         error: !!doc.getElementById("page-error"),
         width: doc.documentElement.scrollWidth,
         svg: doc.querySelectorAll("svg").length,
+        timeline: Array.from(doc.querySelectorAll("ol.timeline li")).map(li => li.className),
+        recordings: doc.querySelectorAll("a.recording").length,
       };
     }
     doc = await load("/reports/channels?model=last_non_direct");
@@ -128,9 +137,26 @@ async fn dashboard_in_headless_chromium() {
         .iter()
         .find_map(|l| l.contact_id)
         .expect("a demo contact");
+    // Contacts whose timelines hold a call and a chat.
+    let of_kind = |kind: skvoz_domain::crm::LeadKind| {
+        leads
+            .iter()
+            .filter(|l| l.kind == kind)
+            .find_map(|l| l.contact_id)
+            .unwrap_or_else(|| panic!("a demo {kind:?} lead"))
+    };
+    let caller = of_kind(skvoz_domain::crm::LeadKind::Call);
+    let chatter = of_kind(skvoz_domain::crm::LeadKind::Chat);
     let pages: Vec<(&str, String)> = PAGES
         .iter()
-        .map(|(n, p)| (*n, p.replace("CONTACT", &contact.to_string())))
+        .map(|(n, p)| {
+            (
+                *n,
+                p.replace("CONTACT", &contact.to_string())
+                    .replace("CALLER", &caller.to_string())
+                    .replace("CHATTER", &chatter.to_string()),
+            )
+        })
         .collect();
     let list = serde_json::to_string(&pages.iter().map(|(_, p)| p).collect::<Vec<_>>()).unwrap();
     let driver = DRIVER.replace("PASSWORD", PASSWORD).replace("PAGES", &list);
@@ -178,10 +204,30 @@ async fn dashboard_in_headless_chromium() {
             "{p} overflows a 375 px screen: {page}"
         );
     }
-    for p in ["/", "/reports/dynamics?compare=1", "/reports/funnel"] {
+    for p in [
+        "/",
+        "/reports/dynamics?compare=1",
+        "/reports/funnel",
+        "/calls",
+        "/chats",
+    ] {
         assert!(
             out["pages"][p]["svg"].as_i64().unwrap_or(0) >= 1,
             "{p} has a chart: {out}"
+        );
+    }
+    // The calls list links recordings; the journeys show calls and chats.
+    assert!(
+        out["pages"]["/calls"]["recordings"].as_i64().unwrap_or(0) >= 1,
+        "recordings on /calls: {out}"
+    );
+    for (contact, class) in [(caller, "ev-call"), (chatter, "ev-chat")] {
+        let page = &out["pages"][format!("/contacts/{contact}").as_str()];
+        assert!(
+            page["timeline"]
+                .as_array()
+                .is_some_and(|t| t.iter().any(|c| c == class)),
+            "{class} on the journey of {contact}: {page}"
         );
     }
     assert_eq!(out["model_after"], "first_click", "{out}");

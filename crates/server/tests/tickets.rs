@@ -276,10 +276,24 @@ async fn the_card_shows_source_value_and_priority_by_phone_email_or_visit_code()
 }
 
 #[tokio::test]
-async fn the_timeline_lists_visits_leads_deal_stages_and_tickets_in_time_order() {
+async fn the_timeline_lists_visits_leads_calls_deal_stages_and_tickets_in_time_order() {
     let s = TestServer::new().await;
     let (_, pk, key) = s.project("shop").await;
     let (contact, _) = customer(&s, &pk, &key).await;
+    // A call from the customer's phone, recorded.
+    let call = s
+        .call(
+            Method::POST,
+            "/api/v1/calls",
+            Some(&key),
+            Some(
+                json!({"id": "c-1", "caller": "+79991112233", "called": "+74950000000",
+                "started_at": ago(0), "duration": 95, "answered": true,
+                "recording_url": "https://pbx.example.ru/rec/c-1.mp3"}),
+            ),
+        )
+        .await;
+    assert_eq!(call.status, StatusCode::OK, "{}", call.text);
     ticket(
         &s,
         &key,
@@ -300,9 +314,22 @@ async fn the_timeline_lists_visits_leads_deal_stages_and_tickets_in_time_order()
         .iter()
         .map(|e| e["kind"].as_str().unwrap())
         .collect();
+    let call = entries.iter().find(|e| e["kind"] == "call").unwrap();
+    assert_eq!(
+        call["data"]["recording_url"],
+        "https://pbx.example.ru/rec/c-1.mp3"
+    );
+    assert_eq!(
+        (
+            call["data"]["duration"].as_i64(),
+            call["data"]["answered"].as_bool()
+        ),
+        (Some(95), Some(true))
+    );
     for kind in [
         "visit",
         "lead",
+        "call",
         "deal_stage",
         "ticket_created",
         "ticket_closed",

@@ -251,6 +251,32 @@ impl ChatStore for SqliteStore {
         .await
     }
 
+    async fn dialogs_of_contacts(
+        &self,
+        scope: Scope,
+        contact_ids: Vec<i64>,
+        limit: usize,
+    ) -> StoreResult<Vec<ChatDialog>> {
+        let project = scope.project().0;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        // A contact merges a handful of others at most; one indexed read
+        // each (chat_dialogs_contact), then time order over the lot.
+        let ids = serde_json::to_string(&contact_ids).unwrap_or_else(|_| "[]".to_owned());
+        self.read(move |c| {
+            query_vec(
+                c,
+                &format!(
+                    "SELECT {DIALOG_COLUMNS} FROM json_each(?2) j CROSS JOIN chat_dialogs d
+                       ON d.contact_id = j.value
+                     WHERE +d.project_id = ?1 ORDER BY d.started_at, d.id LIMIT ?3"
+                ),
+                params![project, ids, limit],
+                dialog_from_row,
+            )
+        })
+        .await
+    }
+
     async fn dialog_messages(
         &self,
         scope: Scope,

@@ -202,6 +202,14 @@ pub trait ChatStore: Send + Sync {
     ) -> StoreResult<()>;
     /// A dialog.
     async fn dialog(&self, scope: Scope, id: i64) -> StoreResult<Option<ChatDialog>>;
+    /// The dialogs of a contact and of the contacts merged into it
+    /// (`contact_ids`), oldest first, at most `limit`.
+    async fn dialogs_of_contacts(
+        &self,
+        scope: Scope,
+        contact_ids: Vec<i64>,
+        limit: usize,
+    ) -> StoreResult<Vec<ChatDialog>>;
     /// A dialog's messages in time order.
     async fn dialog_messages(
         &self,

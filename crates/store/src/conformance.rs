@@ -17,8 +17,10 @@ use skvoz_domain::{Money, ProjectName};
 use std::sync::Arc;
 
 mod calls;
+mod chats;
 mod events;
 pub use calls::calls_and_reservations_are_idempotent_and_scoped;
+pub use chats::dialogs_of_contacts_follow_merges_and_scope;
 pub use events::changes_append_events_once_and_scoped;
 mod tickets;
 pub use tickets::{
@@ -44,6 +46,7 @@ macro_rules! conformance_suite {
             costs_replace_by_day_and_source_and_are_scoped,
             report_facts_are_scoped,
             chat_dialogs_are_idempotent_and_scoped,
+            dialogs_of_contacts_follow_merges_and_scope,
             calls_and_reservations_are_idempotent_and_scoped,
             ticket_events_are_idempotent_and_derive_sla,
             ticket_leads_open_no_deal_and_follow_merges,

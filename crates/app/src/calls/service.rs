@@ -482,7 +482,29 @@ impl CallService {
         to: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<CallRow>, AppError> {
-        let calls = self.store.calls_between(ctx.scope, from, to, limit).await?;
+        let calls = self.calls(ctx, from, to, limit).await?;
+        self.with_sources(ctx, calls).await
+    }
+
+    /// Calls that started in `[from, to)`, newest first, without their
+    /// visits (counting needs none; [`CallService::with_sources`] adds them
+    /// to the few a page shows).
+    pub async fn calls(
+        &self,
+        ctx: &ProjectContext,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Call>, AppError> {
+        Ok(self.store.calls_between(ctx.scope, from, to, limit).await?)
+    }
+
+    /// `calls` with their visits' sources, in the same order.
+    pub async fn with_sources(
+        &self,
+        ctx: &ProjectContext,
+        calls: Vec<Call>,
+    ) -> Result<Vec<CallRow>, AppError> {
         let mut rows = Vec::with_capacity(calls.len());
         for call in calls {
             let visit = match call.call.visit_id {
@@ -501,11 +523,12 @@ impl CallService {
         Ok(rows)
     }
 
-    /// Counts of calls (as listed) and the shared-visit rate of `[from, to)`.
-    pub async fn totals(
+    /// Counts of `calls` (as listed) and the shared-visit rate of
+    /// `[from, to)`.
+    pub async fn totals<'a>(
         &self,
         ctx: &ProjectContext,
-        rows: &[CallRow],
+        calls: impl IntoIterator<Item = &'a Call>,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<CallTotals, AppError> {
@@ -513,16 +536,20 @@ impl CallService {
             .store
             .reservation_stats(ctx.scope, None, from, to)
             .await?;
-        let count = |f: fn(&CallRow) -> bool| rows.iter().filter(|r| f(r)).count();
-        Ok(CallTotals {
-            calls: rows.len(),
-            target: count(|r| r.call.call.is_target),
-            unique: count(|r| r.call.call.is_unique),
-            missed: count(|r| r.missed),
+        let mut totals = CallTotals {
             visits_with_number: stats.reservations,
             shared_visits: stats.shared,
             shared_visit_rate: rate(stats.shared, stats.reservations),
-        })
+            ..CallTotals::default()
+        };
+        for c in calls {
+            let c = &c.call;
+            totals.calls += 1;
+            totals.target += usize::from(c.is_target);
+            totals.unique += usize::from(c.is_unique);
+            totals.missed += usize::from(!c.answered);
+        }
+        Ok(totals)
     }
 
     /// Calls of the last `days` days, newest first.

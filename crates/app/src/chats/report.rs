@@ -118,6 +118,10 @@ pub struct ChatWidgets {
     pub messengers: Vec<Count>,
     /// Dialogs per bucket.
     pub dynamics: Vec<Bucket>,
+    /// Dialogs that became leads.
+    pub leads: u64,
+    /// Dialogs linked to a visit of the site (the rest are unattributed).
+    pub attributed: u64,
 }
 
 /// A period's widgets.
@@ -206,6 +210,8 @@ fn widgets(
         channels: channels(&f),
         messengers,
         dynamics: dynamics(&f, tz, g, from, to),
+        leads: rows.iter().filter(|r| r.dialog.lead_id.is_some()).count() as u64,
+        attributed: rows.iter().filter(|r| r.dialog.visit_id.is_some()).count() as u64,
     }
 }
 

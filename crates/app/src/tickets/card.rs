@@ -156,13 +156,16 @@ pub struct ContactCard {
     pub avg_rating: Option<f64>,
 }
 
+/// The most calls and the most dialogs one timeline lists.
+const TIMELINE_ITEMS: usize = 1_000;
+
 /// One entry of the contact timeline.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TimelineEntry {
     /// When.
     pub at: DateTime<Utc>,
-    /// `visit`, `lead`, `deal_stage`, `ticket_created`, `ticket_resolved`,
-    /// `ticket_closed`.
+    /// `visit`, `lead`, `call`, `chat`, `deal_stage`, `ticket_created`,
+    /// `ticket_resolved`, `ticket_closed`.
     pub kind: &'static str,
     /// What, for a person.
     pub title: String,
@@ -318,8 +321,11 @@ impl ContactCardService {
     }
 
     /// The contact's history in time order: visits (with source, medium,
-    /// campaign, channel), leads of every kind, deals' stage changes,
-    /// tickets' creation and resolution/closing. At most 1,000 visits.
+    /// campaign, channel), leads of every kind, calls from the contact's
+    /// phones (duration, answered, target, recording link), messenger
+    /// dialogs (of the contact and of the contacts merged into it), deals'
+    /// stage changes, tickets' creation and resolution/closing. At most
+    /// 1,000 visits, and 1,000 calls and dialogs.
     pub async fn timeline(
         &self,
         ctx: &ProjectContext,
@@ -337,7 +343,51 @@ impl ContactCardService {
             store.visits_of_contact(scope, contact.id, 1_000),
             store.tickets_of_contact(scope, contact.id),
         )?;
+        let mut contact_ids = vec![contact.id];
+        contact_ids.extend(&contact.merged_from);
+        let dialogs = store
+            .dialogs_of_contacts(scope, contact_ids, TIMELINE_ITEMS)
+            .await?;
+        let now = Utc::now() + chrono::Duration::days(1);
+        let mut calls = Vec::new();
+        for phone in contact
+            .identities
+            .iter()
+            .filter(|i| i.kind == IdentityKind::Phone)
+        {
+            calls.extend(
+                store
+                    .calls_of_caller(scope, &phone.value, now, TIMELINE_ITEMS)
+                    .await?,
+            );
+        }
         let mut out = Vec::new();
+        for c in &calls {
+            let call = &c.call;
+            out.push(TimelineEntry {
+                at: call.started_at,
+                kind: "call",
+                title: call.number.clone().unwrap_or_else(|| call.called.clone()),
+                data: serde_json::json!({
+                    "call_id": c.id, "caller": call.caller, "called": call.called, "number": call.number,
+                    "pool_id": call.pool_id, "duration": call.duration, "answered": call.answered,
+                    "is_target": call.is_target, "is_unique": call.is_unique,
+                    "recording_url": call.recording_url, "visit_id": call.visit_id, "lead_id": call.lead_id,
+                }),
+            });
+        }
+        for d in &dialogs {
+            out.push(TimelineEntry {
+                at: d.started_at,
+                kind: "chat",
+                title: d.messenger.clone(),
+                data: serde_json::json!({
+                    "dialog_id": d.id, "messenger": d.messenger, "messages": d.messages,
+                    "is_new": d.is_new, "page": d.page, "visit_id": d.visit_id, "lead_id": d.lead_id,
+                    "last_message_at": d.last_message_at,
+                }),
+            });
+        }
         for v in &visits {
             out.push(TimelineEntry {
                 at: v.started_at,

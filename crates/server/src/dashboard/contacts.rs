@@ -1,7 +1,9 @@
 //! `/contacts/{id}`: a contact's journey on one timeline — the visits with
-//! their sources, the leads (forms now; calls, chats and tickets as they
-//! arrive), the deals and every stage they passed — with the lifetime
-//! value on top.
+//! their sources, form leads, calls (with their recordings), messenger
+//! dialogs, support tickets (status, rating) and deals with every stage
+//! they passed — under the marketing card (phones, e-mails, where they came
+//! from, lifetime value). Both come from the app's contact card service,
+//! the same as `GET /api/v1/contacts/{id}/timeline` and the operator card.
 
 use super::format::{self, esc};
 use super::layout;
@@ -9,15 +11,109 @@ use super::{finish, Dash, PageError};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use chrono::{DateTime, Utc};
-use skvoz_domain::crm::DealStatus;
-use std::collections::BTreeSet;
+use serde_json::Value;
+use skvoz_app::tickets::card::{ContactCard, TimelineEntry};
 
-/// One line of the timeline.
-struct Event {
-    at: DateTime<Utc>,
-    kind: &'static str,
-    text: String,
+/// Text of a JSON field, or empty.
+fn s<'a>(data: &'a Value, key: &str) -> &'a str {
+    data[key].as_str().unwrap_or("")
+}
+
+/// The CSS class, the tag and the HTML of one timeline entry.
+fn entry(dash: &Dash, card: &ContactCard, e: &TimelineEntry) -> (String, String, String) {
+    let d = &e.data;
+    let lang = dash.lang;
+    match e.kind {
+        "visit" => {
+            let mut src = format!("{} / {}", s(d, "source"), s(d, "medium"));
+            if !s(d, "campaign").is_empty() {
+                src.push_str(&format!(" / {}", s(d, "campaign")));
+            }
+            let text = format!(
+                "{} — {src} · {} · {} {}",
+                s(d, "channel"),
+                s(d, "landing"),
+                d["hits"].as_i64().unwrap_or(0),
+                dash.t("hits")
+            );
+            ("visit".into(), dash.t("visit").into(), esc(&text))
+        }
+        "lead" => {
+            let kind = s(d, "lead_kind");
+            let mut text = dash.t("lead").to_owned();
+            if d["duplicate"].as_bool() == Some(true) {
+                text.push_str(&format!(" ({})", dash.t("duplicate")));
+            }
+            (kind.to_owned(), dash.t(kind).into(), esc(&text))
+        }
+        "call" => {
+            let status = if d["answered"].as_bool() == Some(true) {
+                dash.t("answered")
+            } else {
+                dash.t("missed")
+            };
+            let mut text = format!(
+                "{} · {} · {status}",
+                e.title,
+                format::duration(d["duration"].as_u64().unwrap_or(0) as u32),
+            );
+            for (flag, label) in [("is_target", "target"), ("is_unique", "unique")] {
+                if d[flag].as_bool() == Some(true) {
+                    text.push_str(&format!(" · {}", dash.t(label)));
+                }
+            }
+            let mut html = esc(&text);
+            if let Some(url) = d["recording_url"].as_str().and_then(format::web_url) {
+                html.push(' ');
+                html.push_str(&super::calls::recording_link(dash, url));
+            }
+            ("call".into(), dash.t("call").into(), html)
+        }
+        "chat" => {
+            let mut text = format!(
+                "{} · {} {}",
+                s(d, "messenger"),
+                d["messages"].as_i64().unwrap_or(0),
+                dash.t("messages_lower")
+            );
+            if d["is_new"].as_bool() == Some(false) {
+                text.push_str(&format!(" · {}", dash.t("dialog_repeat")));
+            }
+            if !s(d, "page").is_empty() {
+                text.push_str(&format!(" · {}", s(d, "page")));
+            }
+            ("chat".into(), dash.t("chat").into(), esc(&text))
+        }
+        "deal_stage" => {
+            let name = match d["external_id"].as_str() {
+                Some(x) => x.to_owned(),
+                None => format!("#{}", d["deal_id"].as_i64().unwrap_or(0)),
+            };
+            let text = format!(
+                "{} {name}: {} · {} · {}",
+                dash.t("deal"),
+                s(d, "stage"),
+                dash.t(&format!("status_{}", s(d, "status"))),
+                format::metric(lang, "revenue", d["revenue"].as_f64(), &card.currency)
+            );
+            ("deal".into(), dash.t("stage").into(), esc(&text))
+        }
+        kind => {
+            // Tickets: created, resolved, closed.
+            let mut text = if kind == "ticket_created" {
+                s(d, "subject").to_owned()
+            } else {
+                dash.t(kind).to_owned()
+            };
+            if !s(d, "status").is_empty() {
+                text.push_str(&format!(" · {}: {}", dash.t("status"), s(d, "status")));
+            }
+            if let Some(r) = d["rating"].as_i64() {
+                text.push_str(&format!(" · {}: {r}", dash.t("rating")));
+            }
+            ("ticket".into(), dash.t("ticket").into(), esc(&text))
+        }
+    }
 }
 
 async fn render(state: &AppState, dash: &Dash, id: &str) -> Result<Response, PageError> {
@@ -25,100 +121,19 @@ async fn render(state: &AppState, dash: &Dash, id: &str) -> Result<Response, Pag
     let id: i64 = id
         .parse()
         .map_err(|_| PageError::NotFound("contact".into()))?;
-    let store = &state.app.store;
-    let contact = store
-        .contact(ctx.scope, id)
-        .await?
-        .ok_or_else(|| PageError::NotFound("contact".into()))?;
-    let leads = store.leads_of_contact(ctx.scope, contact.id).await?;
-    let deals = store.deals_of_contact(ctx.scope, contact.id).await?;
-    let currency = ctx.settings.general.currency.to_string();
+    let cards = &state.app.cards;
+    let not_found = |e| match e {
+        skvoz_app::AppError::NotFound(_) => PageError::NotFound("contact".into()),
+        other => PageError::from(other),
+    };
+    let card = cards.card(ctx, id).await.map_err(not_found)?;
+    let (_, entries) = cards.timeline(ctx, id).await.map_err(not_found)?;
     let lang = dash.lang;
-    let mut events = Vec::new();
-    let mut visit_ids: BTreeSet<i64> = BTreeSet::new();
-    visit_ids.extend(leads.iter().filter_map(|l| l.visit_id));
-    visit_ids.extend(deals.iter().filter_map(|d| d.visit_id));
-    for vid in visit_ids.iter().take(200) {
-        if let Some(v) = store.visit(ctx.scope, *vid).await? {
-            let mut src = format!("{} / {}", v.source.source, v.source.medium);
-            for part in [&v.source.campaign, &v.source.content, &v.source.term]
-                .into_iter()
-                .flatten()
-            {
-                src.push_str(&format!(" / {part}"));
-            }
-            events.push(Event {
-                at: v.started_at,
-                kind: "visit",
-                text: format!(
-                    "{} — {src} · {} · {} {}",
-                    v.channel,
-                    v.landing,
-                    v.hits,
-                    dash.t("hits")
-                ),
-            });
-        }
-    }
-    for l in &leads {
-        let form = l
-            .payload
-            .get("form")
-            .and_then(|f| f.as_str())
-            .map(|f| format!(" «{f}»"))
-            .unwrap_or_default();
-        let dup = if l.is_duplicate {
-            format!(" ({})", dash.t("duplicate"))
-        } else {
-            String::new()
-        };
-        events.push(Event {
-            at: l.created_at,
-            kind: l.kind.as_str(),
-            text: format!("{}{form}{dup}", dash.t(l.kind.as_str())),
-        });
-    }
-    let mut ltv = 0.0;
-    for d in &deals {
-        if d.status == DealStatus::Won {
-            ltv += d.revenue.to_decimal();
-        }
-        let name = d
-            .external_id
-            .clone()
-            .unwrap_or_else(|| format!("#{}", d.id));
-        events.push(Event {
-            at: d.created_at,
-            kind: "deal",
-            text: format!(
-                "{} {name}{} — {}",
-                dash.t("deal_created"),
-                if d.is_repeat {
-                    format!(" ({})", dash.t("repeat_sale"))
-                } else {
-                    String::new()
-                },
-                format::metric(lang, "revenue", Some(d.revenue.to_decimal()), &currency)
-            ),
-        });
-        for change in store.deal_history(ctx.scope, d.id).await? {
-            events.push(Event {
-                at: change.at,
-                kind: "stage",
-                text: format!(
-                    "{name}: {} · {}",
-                    change.stage,
-                    dash.t(&format!("status_{}", change.status.as_str()))
-                ),
-            });
-        }
-    }
-    events.sort_by_key(|e| e.at);
 
-    let title = contact
+    let title = card
         .name
         .clone()
-        .unwrap_or_else(|| format!("{} #{}", dash.t("contact"), contact.id));
+        .unwrap_or_else(|| format!("{} #{}", dash.t("contact"), card.contact_id));
     let mut body = format!(
         "<section class=\"card\" id=\"contact-card\"><h2>{}</h2><dl class=\"facts\">",
         esc(&title)
@@ -126,35 +141,78 @@ async fn render(state: &AppState, dash: &Dash, id: &str) -> Result<Response, Pag
     let mut fact = |k: &str, v: String| {
         body.push_str(&format!("<dt>{}</dt><dd>{}</dd>", esc(dash.t(k)), esc(&v)));
     };
-    for i in contact
-        .identities
-        .iter()
-        .filter(|i| matches!(i.kind.as_str(), "phone" | "email"))
-    {
-        fact(i.kind.as_str(), i.value.clone());
+    for p in &card.phones {
+        fact("phone", p.clone());
     }
-    fact("leads", leads.len().to_string());
-    fact("deals", deals.len().to_string());
-    fact("ltv", format::metric(lang, "revenue", Some(ltv), &currency));
-    if let Some(first) = events.iter().find(|e| e.kind == "visit") {
-        fact("first_touch", first.text.clone());
+    for e in &card.emails {
+        fact("email", e.clone());
     }
+    if let Some(a) = &card.acquisition {
+        fact(
+            "first_touch",
+            format!(
+                "{} — {} / {} · {}",
+                a.channel, a.source, a.medium, a.landing
+            ),
+        );
+    }
+    fact("visits", card.visits.to_string());
+    let l = &card.leads;
+    fact(
+        "leads",
+        format!(
+            "{} · {} {} · {} {} · {} {}",
+            l.forms + l.calls + l.chats + l.tickets + l.emails,
+            dash.t("form"),
+            l.forms,
+            dash.t("call"),
+            l.calls,
+            dash.t("chat"),
+            l.chats
+        ),
+    );
+    fact(
+        "deals",
+        format!(
+            "{} · {} {}",
+            card.deals,
+            dash.t("status_won"),
+            card.won_deals
+        ),
+    );
+    fact(
+        "tickets",
+        match card.avg_rating {
+            Some(r) => format!(
+                "{} · {}: {}",
+                card.tickets,
+                dash.t("rating"),
+                format::number(lang, r, 1)
+            ),
+            None => card.tickets.to_string(),
+        },
+    );
+    fact(
+        "ltv",
+        format::metric(lang, "revenue", Some(card.ltv), &card.currency),
+    );
     body.push_str("</dl></section>");
     body.push_str(&format!(
         "<h2>{}</h2><ol class=\"timeline\" id=\"timeline\">",
         esc(dash.t("journey"))
     ));
-    for e in &events {
+    for e in &entries {
+        let (class, tag, html) = entry(dash, &card, e);
         body.push_str(&format!(
-            "<li class=\"ev-{kind}\"><time datetime=\"{iso}\">{local}</time><span class=\"tag\">{label}</span> {text}</li>",
-            kind = e.kind,
+            "<li class=\"ev-{class}\" data-kind=\"{kind}\"><time datetime=\"{iso}\">{local}</time><span class=\"tag\">{tag}</span> {html}</li>",
+            class = esc(&class),
+            kind = esc(e.kind),
             iso = e.at.to_rfc3339(),
             local = esc(&e.at.with_timezone(&ctx.tz).format("%Y-%m-%d %H:%M").to_string()),
-            label = esc(dash.t(e.kind)),
-            text = esc(&e.text),
+            tag = esc(&tag),
         ));
     }
-    if events.is_empty() {
+    if entries.is_empty() {
         body.push_str(&format!(
             "<li class=\"muted\">{}</li>",
             esc(dash.t("no_data"))

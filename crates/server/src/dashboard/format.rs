@@ -136,9 +136,78 @@ pub fn text(v: &Value) -> String {
     }
 }
 
+/// Talk time as `m:ss` (`h:mm:ss` from an hour).
+pub fn duration(seconds: u32) -> String {
+    let (h, m, s) = (seconds / 3600, seconds / 60 % 60, seconds % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m}:{s:02}")
+    }
+}
+
+/// A phone number with its middle hidden (`+7999•••••67`): enough to tell
+/// callers apart on a screen others may see, not to dial them.
+pub fn mask_phone(phone: &str) -> String {
+    let chars: Vec<char> = phone.chars().collect();
+    let digits = chars.iter().filter(|c| c.is_ascii_digit()).count();
+    if digits < 7 {
+        return "•".repeat(chars.len().max(1));
+    }
+    // Keep the country and operator code (up to the 4th digit) and the
+    // last two digits.
+    let mut seen = 0;
+    chars
+        .iter()
+        .map(|c| {
+            if c.is_ascii_digit() {
+                seen += 1;
+                if seen <= 4 || seen > digits - 2 {
+                    *c
+                } else {
+                    '•'
+                }
+            } else {
+                *c
+            }
+        })
+        .collect()
+}
+
+/// `url` when it is an absolute `http(s)` URL fit for a link (a provider's
+/// recording link is outside input: no `javascript:` or other schemes).
+pub fn web_url(url: &str) -> Option<&str> {
+    let u = url.trim();
+    let lower = u.get(..8).unwrap_or(u).to_ascii_lowercase();
+    let ok = (lower.starts_with("https://") || lower.starts_with("http://"))
+        && u.len() <= 2048
+        && !u.chars().any(|c| c.is_control() || c.is_whitespace());
+    ok.then_some(u)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_phones_and_links() {
+        assert_eq!(duration(0), "0:00");
+        assert_eq!(duration(75), "1:15");
+        assert_eq!(duration(3725), "1:02:05");
+        assert_eq!(mask_phone("+79991234567"), "+7999•••••67");
+        assert_eq!(mask_phone("123"), "•••");
+        assert_eq!(
+            web_url(" https://rec.example/a.mp3 "),
+            Some("https://rec.example/a.mp3")
+        );
+        assert_eq!(
+            web_url("HTTP://rec.example/a"),
+            Some("HTTP://rec.example/a")
+        );
+        assert_eq!(web_url("javascript:alert(1)"), None);
+        assert_eq!(web_url("https://a.example/x y"), None);
+        assert_eq!(web_url("//a.example/x"), None);
+    }
 
     #[test]
     fn numbers_in_both_languages() {

@@ -67,6 +67,8 @@ pub const LABELS: &[(&str, &str, &str)] = &[
     ("nav_dynamics", "Динамика", "Dynamics"),
     ("nav_funnel", "Воронка", "Funnel"),
     ("nav_leads", "Заявки", "Leads"),
+    ("nav_calls", "Звонки", "Calls"),
+    ("nav_chats", "Чаты", "Chats"),
     ("nav_settings", "Настройки", "Settings"),
     ("project", "Проект", "Project"),
     ("open", "Открыть", "Open"),
@@ -177,6 +179,70 @@ pub const LABELS: &[(&str, &str, &str)] = &[
     ("journey", "Путь клиента", "Customer journey"),
     ("ltv", "Ценность (LTV)", "Lifetime value"),
     ("first_touch", "Первое касание", "First touch"),
+    // Calls.
+    ("calls", "Звонки", "Calls"),
+    ("target_calls", "Целевые", "Target"),
+    ("unique_calls", "Уникальные", "Unique"),
+    ("missed_calls", "Пропущенные", "Missed"),
+    ("shared_visit_rate", "Визиты с общим номером", "Visits sharing a number"),
+    ("truncated", "Показаны не все записи, только первые", "Not everything is shown, only the first"),
+    ("calls_per_day", "Звонки по дням", "Calls per day"),
+    ("answered", "отвечен", "answered"),
+    ("missed", "пропущен", "missed"),
+    ("target", "целевой", "target"),
+    ("unique", "уникальный", "unique"),
+    ("caller", "Кто звонил", "Caller"),
+    ("hidden_number", "скрытый номер", "hidden number"),
+    ("tracking_number", "Номер", "Tracking number"),
+    ("duration", "Длительность", "Duration"),
+    ("status", "Статус", "Status"),
+    ("flags", "Признаки", "Flags"),
+    ("recording", "Запись", "Recording"),
+    ("attribution_dynamic", "динамический номер", "dynamic number"),
+    ("attribution_static", "статический номер", "static number"),
+    ("attribution_unidentified", "источник не определён", "source unidentified"),
+    ("attribution_repeat", "повторный звонок", "repeat caller"),
+    ("number_pools", "Пулы номеров", "Number pools"),
+    ("no_pools", "Пулов номеров нет: добавьте их в разделе calltracking документа настроек", "No number pools: add them under calltracking in the settings document"),
+    ("pool", "Пул", "Pool"),
+    ("numbers", "Номера", "Numbers"),
+    ("busy_now", "Заняты сейчас", "Busy now"),
+    ("visits_7d", "Визитов за 7 дней", "Visits, 7 days"),
+    ("shared_rate", "Доля общих", "Shared rate"),
+    ("sizing_advice", "Сколько номеров нужно", "Sizing advice"),
+    ("pool_dynamic", "динамический", "dynamic"),
+    ("pool_static", "статический", "static"),
+    ("static_source", "источник:", "source:"),
+    ("recommended", "нужно", "recommended"),
+    ("current", "сейчас", "now"),
+    ("sizing_add", "добавьте номеров:", "add numbers:"),
+    ("sizing_spare", "лишних номеров:", "spare numbers:"),
+    ("sizing_ok", "номеров достаточно", "the pool fits"),
+    ("peak_concurrent", "пик одновременных визитов", "peak concurrent visits"),
+    ("predicted_shared", "доля общих при текущем размере", "shared at the current size"),
+    ("visits_served", "визитов", "visits"),
+    ("sizing_hint", "Расчёт по визитам последних 7 дней: сколько номеров нужно, чтобы не больше 1 % визитов делили номер с другим визитом.", "From the visits of the last 7 days: how many numbers keep visits sharing a number at 1 % or less."),
+    // Chats.
+    ("dialogs", "Диалоги", "Dialogs"),
+    ("dialog_new", "Новые", "New"),
+    ("dialog_repeat", "Повторные", "Repeat"),
+    ("leads_from_chats", "Заявки из чатов", "Leads from chats"),
+    ("attributed_share", "С известным визитом", "With a known visit"),
+    ("dialogs_over_time", "Диалоги по времени", "Dialogs over time"),
+    ("by_messenger", "По мессенджерам", "By messenger"),
+    ("top_pages", "Страницы, с которых пишут", "Pages chats start from"),
+    ("first_response_note", "Время первого ответа не считается: мессенджеры присылают skvoz только входящие сообщения клиентов, ответы операторов остаются в их системе.", "First-response time is not measured: the messengers send skvoz only the customers' incoming messages; operators' replies stay in their system."),
+    ("messenger", "Мессенджер", "Messenger"),
+    ("page", "Страница", "Page"),
+    ("lead", "Заявка", "Lead"),
+    ("yes", "да", "yes"),
+    ("messages", "Сообщения", "Messages"),
+    ("messages_lower", "сообщ.", "messages"),
+    // Contact timeline.
+    ("tickets", "Тикеты", "Tickets"),
+    ("rating", "оценка", "rating"),
+    ("ticket_resolved", "Тикет решён", "Ticket resolved"),
+    ("ticket_closed", "Тикет закрыт", "Ticket closed"),
     // Settings.
     ("projects", "Проекты", "Projects"),
     ("name", "Название", "Name"),
@@ -203,6 +269,21 @@ pub const LABELS: &[(&str, &str, &str)] = &[
     ("hint_amocrm", "amoCRM → Настройки → Интеграции → Web hooks: добавление, изменение и смена статуса сделки", "amoCRM → Settings → Integrations → Web hooks: deal added, changed, status changed"),
     ("hint_bitrix24", "Битрикс24 → Исходящий вебхук: ONCRMDEALADD, ONCRMDEALUPDATE", "Bitrix24 → Outbound webhook: ONCRMDEALADD, ONCRMDEALUPDATE"),
     ("hint_alytics", "Alytics → Интеграция с CRM (универсальный формат), Basic-авторизация", "Alytics → CRM integration (universal format), Basic auth"),
+    ("hint_zadarma", "Zadarma → Настройки → Интеграции и API → Уведомления АТС: этот адрес; подпись проверяется по секрету API", "Zadarma → Settings → Integrations and API → PBX notifications: this URL; signed with the API secret"),
+    ("hint_calltouch", "Calltouch → Интеграции → Вебхуки: этот адрес с секретом, GET или POST", "Calltouch → Integrations → Webhooks: this URL with its secret, GET or POST"),
+    ("hint_whatsapp", "Meta → WhatsApp → Configuration → Webhook: этот адрес и verify token из настроек; подпись X-Hub-Signature-256", "Meta → WhatsApp → Configuration → Webhook: this URL and the verify token from the settings; signed X-Hub-Signature-256"),
+    ("hint_telegram", "Telegram setWebhook: этот адрес и secret_token бота из настроек", "Telegram setWebhook: this URL and the bot's secret_token from the settings"),
+    ("hint_helpdeskeddy", "HelpDeskEddy → Автоматизация → Триггеры → Вебхук: этот адрес с секретом", "HelpDeskEddy → Automation → Triggers → Webhook: this URL with its secret"),
+    ("edit_in_document", "Меняются в документе настроек ниже; он проверяется целиком при сохранении.", "Edit them in the settings document below; it is validated as a whole on save."),
+    ("serves", "Какие визиты / источник", "Which visits / source"),
+    ("hold_minutes", "Удержание, мин", "Hold, min"),
+    ("paid_traffic", "весь платный трафик", "all paid traffic"),
+    ("messenger_numbers", "Номера мессенджеров и боты", "Messenger numbers and bots"),
+    ("account", "Номер или бот", "Number or bot"),
+    ("details", "Подробности", "Details"),
+    ("no_secret_token", "без secret_token", "no secret_token"),
+    ("secret_token_set", "secret_token задан", "secret_token set"),
+    ("no_messengers", "Номеров WhatsApp и ботов Telegram нет: добавьте их в разделе messengers документа настроек", "No WhatsApp numbers or Telegram bots: add them under messengers in the settings document"),
     ("channel_rules", "Правила каналов", "Channel rules"),
     ("channel_rules_hint", "Первое подходящее правило задаёт канал визита. Меняются в документе настроек ниже.", "The first matching rule names a visit's channel. Edit them in the settings document below."),
     ("conditions", "Условия", "Conditions"),
@@ -265,6 +346,8 @@ mod tests {
             include_str!("leads.rs"),
             include_str!("contacts.rs"),
             include_str!("settings.rs"),
+            include_str!("calls.rs"),
+            include_str!("chats.rs"),
         ];
         let mut missing = Vec::new();
         for src in sources {
@@ -295,11 +378,7 @@ mod tests {
             .chain(crate::dashboard::dynamics::METRICS.iter().copied())
             .chain(crate::dashboard::dynamics::GRANULARITIES.iter().copied())
             .chain(crate::dashboard::channels::LEVELS.iter().copied())
-            .chain(
-                skvoz_domain::attribution::ModelKind::ALL
-                    .iter()
-                    .map(|m| m.as_str()),
-            )
+            .chain(crate::dashboard::chats::GRANULARITIES.iter().copied())
             .chain([
                 "form",
                 "call",
@@ -312,7 +391,21 @@ mod tests {
                 "visit",
                 "deal",
                 "stage",
+                "dialog_new",
+                "dialog_repeat",
+                "ticket_resolved",
+                "ticket_closed",
             ]);
+        // The calls page names how a call found its visit.
+        for a in ["dynamic", "static", "unidentified", "repeat"] {
+            let parsed = skvoz_domain::calltracking::CallAttribution::parse(a);
+            assert_eq!(parsed.map(|p| p.as_str()), Some(a));
+            let key = format!("attribution_{a}");
+            assert!(
+                LABELS.iter().any(|(k, _, _)| *k == key),
+                "label missing: {key}"
+            );
+        }
         for k in dynamic {
             assert!(
                 LABELS.iter().any(|(key, _, _)| *key == k),

@@ -7,14 +7,15 @@ use super::Dash;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-/// The navigation: (path, label key). Calls, chats and tickets add an
-/// entry here with their page module.
+/// The navigation: (path, label key); a new page adds its entry here.
 pub const NAV: &[(&str, &str)] = &[
     ("/", "nav_overview"),
     ("/reports/channels", "nav_channels"),
     ("/reports/dynamics", "nav_dynamics"),
     ("/reports/funnel", "nav_funnel"),
     ("/leads", "nav_leads"),
+    ("/calls", "nav_calls"),
+    ("/chats", "nav_chats"),
     ("/settings", "nav_settings"),
 ];
 
@@ -193,5 +194,74 @@ pub fn select(name: &str, id: &str, options: &[(String, String)], current: &str)
         ));
     }
     out.push_str("</select>");
+    out
+}
+
+/// Page links `1 … pages` of a paged list at `path`, the current one bold;
+/// empty when there is one page.
+pub fn pager(dash: &Dash, path: &str, pages: usize, current: usize) -> String {
+    if pages <= 1 {
+        return String::new();
+    }
+    let mut out = String::from("<nav class=\"pages\">");
+    for p in 1..=pages {
+        if p == current {
+            out.push_str(&format!("<b>{p}</b> "));
+        } else {
+            let n = p.to_string();
+            let mut keep = dash.keep(&["page"]);
+            keep.push(("page", &n));
+            out.push_str(&format!(
+                "<a href=\"{}\">{p}</a> ",
+                esc(&dash.link(path, &keep))
+            ));
+        }
+    }
+    out.push_str("</nav>");
+    out
+}
+
+/// A row of figure cards: (element id, label, value as written).
+pub fn figures(items: &[(&str, &str, String)]) -> String {
+    let mut out = String::from("<section class=\"kpis\">");
+    for (id, label, value) in items {
+        out.push_str(&format!(
+            "<div class=\"kpi\"><div class=\"name\">{}</div><div class=\"value\" id=\"{}\">{}</div></div>",
+            esc(label),
+            esc(id),
+            esc(value)
+        ));
+    }
+    out.push_str("</section>");
+    out
+}
+
+/// The opening of a report table that scrolls inside its own box (so a
+/// 375 px screen never scrolls sideways), with its header row: (label,
+/// right-aligned number column).
+pub fn table_start(id: &str, columns: &[(&str, bool)]) -> String {
+    let mut out = format!(
+        "<div class=\"table-wrap\"><table class=\"report\" id=\"{}\"><thead><tr>",
+        esc(id)
+    );
+    for (label, num) in columns {
+        let class = if *num { " class=\"num\"" } else { "" };
+        out.push_str(&format!("<th{class}>{}</th>", esc(label)));
+    }
+    out.push_str("</tr></thead><tbody>");
+    out
+}
+
+/// The end of a [`table_start`] table of `columns` columns, with a "no
+/// data" row when it has no rows.
+pub fn table_end(dash: &Dash, columns: usize, empty: bool) -> String {
+    let mut out = String::new();
+    if empty {
+        out.push_str(&format!(
+            "<tr><td colspan=\"{columns}\" class=\"muted\">{}</td></tr>",
+            esc(dash.t("no_data"))
+        ));
+    }
+    out.push_str("</tbody></table></div>");
     out
 }

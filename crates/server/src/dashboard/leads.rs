@@ -7,43 +7,34 @@ use super::{finish, Dash, PageError};
 use crate::AppState;
 use axum::extract::State;
 use axum::response::Response;
-use chrono::Duration;
-use skvoz_app::reports::day_start_ms;
 
 /// Leads per page.
 pub const PAGE_SIZE: usize = 50;
 
 async fn render(state: &AppState, dash: &Dash) -> Result<Response, PageError> {
     let ctx = dash.project()?;
-    let (from, to) = dash.period()?;
-    let start = chrono::DateTime::from_timestamp_millis(day_start_ms(ctx.tz, from));
-    let end = chrono::DateTime::from_timestamp_millis(day_start_ms(ctx.tz, to + Duration::days(1)));
-    let (Some(start), Some(end)) = (start, end) else {
-        return Err(PageError::Invalid("from".into(), "bad_date".into()));
-    };
+    let (from, to, start, end) = dash.period_bounds()?;
     let store = &state.app.store;
     let mut leads = store.leads_between(ctx.scope, start, end).await?;
     leads.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
     let pages = leads.len().div_ceil(PAGE_SIZE).max(1);
-    let page_no = dash
-        .q("page")
-        .and_then(|p| p.parse::<usize>().ok())
-        .unwrap_or(1)
-        .clamp(1, pages);
+    let page_no = dash.page_no(pages);
     let mut body = layout::period_form(dash, (&from.to_string(), &to.to_string()), false, "", &[]);
     body.push_str(&format!(
         "<p class=\"muted\" id=\"leads-count\">{}: {}</p>",
         esc(dash.t("leads")),
         leads.len()
     ));
-    body.push_str(&format!(
-        "<div class=\"table-wrap\"><table class=\"report\" id=\"leads-table\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
-        esc(dash.t("time")),
-        esc(dash.t("kind")),
-        esc(dash.t("contact")),
-        esc(dash.t("source")),
-        esc(dash.t("deal")),
-        esc(dash.t("revenue")),
+    body.push_str(&layout::table_start(
+        "leads-table",
+        &[
+            (dash.t("time"), false),
+            (dash.t("kind"), false),
+            (dash.t("contact"), false),
+            (dash.t("source"), false),
+            (dash.t("deal"), false),
+            (dash.t("revenue"), false),
+        ],
     ));
     let currency = ctx.settings.general.currency.to_string();
     for lead in leads.iter().skip((page_no - 1) * PAGE_SIZE).take(PAGE_SIZE) {
@@ -111,30 +102,8 @@ async fn render(state: &AppState, dash: &Dash) -> Result<Response, PageError> {
             esc(&revenue),
         ));
     }
-    if leads.is_empty() {
-        body.push_str(&format!(
-            "<tr><td colspan=\"6\" class=\"muted\">{}</td></tr>",
-            esc(dash.t("no_data"))
-        ));
-    }
-    body.push_str("</tbody></table></div>");
-    if pages > 1 {
-        body.push_str("<nav class=\"pages\">");
-        for p in 1..=pages {
-            let n = p.to_string();
-            if p == page_no {
-                body.push_str(&format!("<b>{p}</b> "));
-            } else {
-                let mut keep = dash.keep(&["page"]);
-                keep.push(("page", &n));
-                body.push_str(&format!(
-                    "<a href=\"{}\">{p}</a> ",
-                    esc(&dash.link("/leads", &keep))
-                ));
-            }
-        }
-        body.push_str("</nav>");
-    }
+    body.push_str(&layout::table_end(dash, 6, leads.is_empty()));
+    body.push_str(&layout::pager(dash, "/leads", pages, page_no));
     Ok(layout::page(dash, "nav_leads", "/leads", &body))
 }
 

@@ -8,12 +8,14 @@
 //! Pages call the app services directly (not the JSON API over HTTP), so a
 //! page costs what its reports cost.
 //!
-//! Adding a page (calls, chats, tickets): a module with a handler that takes
-//! [`Dash`], a line in [`routes`], and an entry in [`layout::NAV`].
+//! Adding a page: a module with a handler that takes [`Dash`], a line in
+//! [`routes`], an entry in [`layout::NAV`] and its labels in [`i18n`].
 
 pub mod assets;
+pub mod calls;
 pub mod channels;
 pub mod charts;
+pub mod chats;
 pub mod contacts;
 pub mod dynamics;
 pub mod format;
@@ -33,7 +35,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use chrono::{Duration, NaiveDate};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use i18n::Lang;
 use skvoz_app::tracking::context::ProjectContext;
 use skvoz_app::AppError;
@@ -61,6 +63,8 @@ pub fn routes() -> Router<AppState> {
         .route("/reports/dynamics", get(dynamics::page))
         .route("/reports/funnel", get(funnel::page))
         .route("/leads", get(leads::page))
+        .route("/calls", get(calls::page))
+        .route("/chats", get(chats::page))
         .route("/contacts/{id}", get(contacts::page))
         .route("/settings", get(settings::page))
         .route("/settings/projects", post(settings::create_project))
@@ -142,6 +146,28 @@ impl Dash {
             return Err(PageError::Invalid("from".into(), "period_too_long".into()));
         }
         Ok((from, to))
+    }
+
+    /// [`Dash::period`] with its bounds as instants: the start of `from`
+    /// and the start of the day after `to` in the project's time zone.
+    pub fn period_bounds(
+        &self,
+    ) -> Result<(NaiveDate, NaiveDate, DateTime<Utc>, DateTime<Utc>), PageError> {
+        let tz = self.project()?.tz;
+        let (from, to) = self.period()?;
+        let at = |day: NaiveDate| {
+            DateTime::from_timestamp_millis(skvoz_app::reports::day_start_ms(tz, day))
+                .ok_or_else(|| PageError::Invalid("from".into(), "bad_date".into()))
+        };
+        Ok((from, to, at(from)?, at(to + Duration::days(1))?))
+    }
+
+    /// The page number asked for (`page`), within `1..=pages`.
+    pub fn page_no(&self, pages: usize) -> usize {
+        self.q("page")
+            .and_then(|p| p.parse::<usize>().ok())
+            .unwrap_or(1)
+            .clamp(1, pages.max(1))
     }
 
     /// Whether the previous period is compared.

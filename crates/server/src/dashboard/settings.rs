@@ -1,8 +1,10 @@
 //! `/settings`: projects (and a form to create one), the API key (rotated
-//! on demand, shown once), the tracker snippet to copy, the webhook URLs of
-//! each integration to paste into the other system, the channel rules, and
-//! the whole settings document as JSON — validated on save, the bad field
-//! named next to the editor. Changes need an administrator.
+//! on demand, shown once), the tracker snippet to copy, the webhook URL of
+//! every integration to paste into the other system (CRMs, telephony,
+//! messengers, the help desk, the Alytics export), the channel rules, the
+//! number pools, the messenger numbers and bots, and the whole settings
+//! document as JSON — validated on save, the bad field named next to the
+//! editor. Changes need an administrator.
 
 use super::format::esc;
 use super::layout;
@@ -12,6 +14,8 @@ use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use skvoz_app::AppError;
+use skvoz_domain::calltracking::{CallTrackingSettings, PoolKind};
+use skvoz_domain::messengers::MessengerSettings;
 
 /// Largest settings document the editor accepts, in bytes.
 const MAX_DOCUMENT: usize = 512 * 1024;
@@ -160,10 +164,13 @@ async fn render(state: &AppState, dash: &Dash, extra: Extra) -> Result<Response,
     // Webhook URLs.
     let origin = &dash.origin;
     let pk = &project.public_key;
-    let amo_secret = if manage && !typed.crm.amocrm.secret.is_empty() {
-        typed.crm.amocrm.secret.clone()
-    } else {
-        "SECRET".to_owned()
+    // A secret in a URL is shown to administrators only.
+    let secret = |value: &str| {
+        if manage && !value.is_empty() {
+            value.to_owned()
+        } else {
+            "SECRET".to_owned()
+        }
     };
     let on_off = |on: bool| {
         if on {
@@ -172,10 +179,16 @@ async fn render(state: &AppState, dash: &Dash, extra: Extra) -> Result<Response,
             dash.t("disabled")
         }
     };
+    let ct = &typed.calltracking;
+    let msg = &typed.messengers;
+    let hde = &typed.service.helpdeskeddy;
     let mut hooks = vec![
         (
             "amoCRM",
-            format!("{origin}/hooks/{pk}/amocrm?secret={amo_secret}"),
+            format!(
+                "{origin}/hooks/{pk}/amocrm?secret={}",
+                secret(&typed.crm.amocrm.secret)
+            ),
             on_off(typed.crm.amocrm.enabled),
             "hint_amocrm",
         ),
@@ -184,6 +197,42 @@ async fn render(state: &AppState, dash: &Dash, extra: Extra) -> Result<Response,
             format!("{origin}/hooks/{pk}/bitrix24"),
             on_off(typed.crm.bitrix24.enabled),
             "hint_bitrix24",
+        ),
+        (
+            "Zadarma",
+            format!("{origin}/hooks/{pk}/zadarma"),
+            on_off(ct.zadarma.enabled),
+            "hint_zadarma",
+        ),
+        (
+            "Calltouch",
+            format!(
+                "{origin}/hooks/{pk}/calltouch?secret={}",
+                secret(&ct.calltouch.secret)
+            ),
+            on_off(ct.calltouch.enabled),
+            "hint_calltouch",
+        ),
+        (
+            "WhatsApp",
+            format!("{origin}/hooks/{pk}/whatsapp"),
+            on_off(!msg.whatsapp.numbers.is_empty()),
+            "hint_whatsapp",
+        ),
+        (
+            "Telegram",
+            format!("{origin}/hooks/{pk}/telegram"),
+            on_off(!msg.telegram.bots.is_empty()),
+            "hint_telegram",
+        ),
+        (
+            "HelpDeskEddy",
+            format!(
+                "{origin}/hooks/{pk}/helpdeskeddy?secret={}",
+                secret(&hde.webhook_secret)
+            ),
+            on_off(hde.enabled),
+            "hint_helpdeskeddy",
         ),
     ];
     let goals = typed.crm.alytics_export.stages.len().max(1);
@@ -243,6 +292,9 @@ async fn render(state: &AppState, dash: &Dash, extra: Extra) -> Result<Response,
         esc(dash.t("fallback"))
     ));
 
+    body.push_str(&pools_section(dash, ct));
+    body.push_str(&messengers_section(dash, msg));
+
     // The whole document.
     let view = state.app.settings.get(ctx.scope).await?;
     let text = extra.document_text.clone().unwrap_or_else(|| {
@@ -278,6 +330,116 @@ async fn render(state: &AppState, dash: &Dash, extra: Extra) -> Result<Response,
     }
     body.push_str("</section>");
     Ok(layout::page(dash, "nav_settings", "/settings", &body))
+}
+
+/// The number pools: id, kind, numbers, which visits or source, hold.
+fn pools_section(dash: &Dash, ct: &CallTrackingSettings) -> String {
+    let mut out = format!(
+        "<section class=\"card\" id=\"settings-pools\"><h2>{}</h2><p class=\"muted\">{}</p>",
+        esc(dash.t("number_pools")),
+        esc(dash.t("edit_in_document")),
+    );
+    out.push_str(&layout::table_start(
+        "settings-pools-table",
+        &[
+            ("id", false),
+            (dash.t("kind"), false),
+            (dash.t("numbers"), false),
+            (dash.t("serves"), false),
+            (dash.t("hold_minutes"), true),
+        ],
+    ));
+    for p in &ct.pools {
+        let (kind, serves) = match p.kind {
+            PoolKind::Dynamic => {
+                let r = &p.rule;
+                let mut parts: Vec<String> = [
+                    ("source", &r.source),
+                    ("medium", &r.medium),
+                    ("campaign", &r.campaign),
+                    ("channel", &r.channel),
+                ]
+                .iter()
+                .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k} ~ {v}")))
+                .collect();
+                if r.paid {
+                    parts.push(dash.t("paid_traffic").to_owned());
+                }
+                (dash.t("pool_dynamic"), parts.join(" · "))
+            }
+            PoolKind::Static => (
+                dash.t("pool_static"),
+                [&p.source, &p.medium, &p.campaign]
+                    .iter()
+                    .filter_map(|v| v.as_deref())
+                    .collect::<Vec<_>>()
+                    .join(" / "),
+            ),
+        };
+        out.push_str(&format!(
+            "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
+            esc(&p.id),
+            esc(kind),
+            esc(&p.numbers.join(", ")),
+            esc(&serves),
+            ct.hold_of(p)
+        ));
+    }
+    if ct.pools.is_empty() {
+        out.push_str(&format!(
+            "<tr><td colspan=\"5\" class=\"muted\">{}</td></tr>",
+            esc(dash.t("no_pools"))
+        ));
+    }
+    out.push_str(&layout::table_end(dash, 5, false));
+    out.push_str("</section>");
+    out
+}
+
+/// WhatsApp numbers and Telegram bots.
+fn messengers_section(dash: &Dash, msg: &MessengerSettings) -> String {
+    let mut out = format!(
+        "<section class=\"card\" id=\"settings-messengers\"><h2>{}</h2><p class=\"muted\">{}</p>",
+        esc(dash.t("messenger_numbers")),
+        esc(dash.t("edit_in_document")),
+    );
+    out.push_str(&layout::table_start(
+        "settings-messengers-table",
+        &[
+            (dash.t("messenger"), false),
+            (dash.t("account"), false),
+            (dash.t("details"), false),
+        ],
+    ));
+    for n in &msg.whatsapp.numbers {
+        out.push_str(&format!(
+            "<tr><td>WhatsApp</td><td>{}</td><td>{}</td></tr>",
+            esc(&n.number),
+            esc(&n.greeting)
+        ));
+    }
+    for b in &msg.telegram.bots {
+        let token = if b.secret_token.is_empty() {
+            dash.t("no_secret_token")
+        } else {
+            dash.t("secret_token_set")
+        };
+        out.push_str(&format!(
+            "<tr><td>Telegram</td><td>@{}</td><td>{} · /start {}…</td></tr>",
+            esc(&b.username),
+            esc(token),
+            esc(&b.payload_prefix)
+        ));
+    }
+    if msg.whatsapp.numbers.is_empty() && msg.telegram.bots.is_empty() {
+        out.push_str(&format!(
+            "<tr><td colspan=\"3\" class=\"muted\">{}</td></tr>",
+            esc(dash.t("no_messengers"))
+        ));
+    }
+    out.push_str(&layout::table_end(dash, 3, false));
+    out.push_str("</section>");
+    out
 }
 
 /// `GET /settings`.

@@ -118,7 +118,11 @@ pub async fn list_calls(
         return Err(ApiError::invalid("limit", "limit must be 1-10000"));
     }
     let calls = state.app.calls.list(&ctx, from, to, limit).await?;
-    let totals = state.app.calls.totals(&ctx, &calls, from, to).await?;
+    let totals = state
+        .app
+        .calls
+        .totals(&ctx, calls.iter().map(|r| &r.call), from, to)
+        .await?;
     Ok(Json(CallList { calls, totals }))
 }
 
