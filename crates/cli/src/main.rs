@@ -289,7 +289,10 @@ fn open_app(config: &Config) -> anyhow::Result<App> {
     };
     Ok(App::with_options(
         Arc::new(store),
-        skvoz_app::AppOptions { geoip },
+        skvoz_app::AppOptions {
+            geoip,
+            ..Default::default()
+        },
     ))
 }
 
