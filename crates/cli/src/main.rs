@@ -295,7 +295,10 @@ fn open_app(config: &Config) -> anyhow::Result<App> {
         Arc::new(store),
         skvoz_app::AppOptions {
             geoip,
-            ..Default::default()
+            outbox: skvoz_app::outbox::OutboxOptions {
+                lease: std::time::Duration::from_secs(config.outbox_lease_seconds),
+                ..Default::default()
+            },
         },
     ))
 }
