@@ -50,6 +50,47 @@ fn all(n: usize, o: Outcome) -> Vec<Outcome> {
     vec![o; n]
 }
 
+/// Why a conversion message (`ga4`, `metrika`, `metrika_calls`) is not to
+/// be sent at `now`: the contact has no id the receiver knows, or the
+/// conversion is outside the receiver's window. `None`: send it.
+pub fn conversion_skip(
+    kind: &str,
+    payload: &serde_json::Value,
+    now: chrono::DateTime<Utc>,
+) -> Option<String> {
+    let read = |p: &serde_json::Value| -> Option<(bool, chrono::DateTime<Utc>)> {
+        Some(match kind {
+            "ga4" => {
+                let p: Ga4Payload = serde_json::from_value(p.clone()).ok()?;
+                (p.client_id.is_some(), p.at)
+            }
+            "metrika" => {
+                let p: MetrikaPayload = serde_json::from_value(p.clone()).ok()?;
+                (p.client_id.is_some() || p.yclid.is_some(), p.at)
+            }
+            _ => {
+                let p: MetrikaCallPayload = serde_json::from_value(p.clone()).ok()?;
+                (p.client_id.is_some(), p.at)
+            }
+        })
+    };
+    let (has_id, at) = read(payload)?;
+    if kind == "ga4" {
+        if !has_id {
+            return Some("the contact has no GA client id".into());
+        }
+        return outside_window("GA4", GA4_WINDOW, at, now);
+    }
+    if !has_id {
+        return Some(if kind == "metrika" {
+            "the contact has no Metrika ClientId or yclid".into()
+        } else {
+            "the contact has no Metrika ClientId".into()
+        });
+    }
+    outside_window("Metrika", METRIKA_WINDOW, at, now)
+}
+
 /// POSTs the message's JSON to a webhook of the `webhooks` section, signed.
 pub struct WebhookDeliverer {
     /// The HTTP client.
@@ -181,7 +222,12 @@ impl Deliverer for Ga4Deliverer {
             );
         };
         let mut out = Vec::with_capacity(batch.len());
+        let now = Utc::now();
         for item in batch {
+            if let Some(reason) = conversion_skip("ga4", &item.payload, now) {
+                out.push(Outcome::Skipped { reason });
+                continue;
+            }
             let p: Ga4Payload = match serde_json::from_value(item.payload.clone()) {
                 Ok(p) => p,
                 Err(e) => {
@@ -191,18 +237,8 @@ impl Deliverer for Ga4Deliverer {
                     continue;
                 }
             };
-            let Some(client_id) = p.client_id else {
-                out.push(Outcome::Skipped {
-                    reason: "the contact has no GA client id".into(),
-                });
-                continue;
-            };
-            if let Some(reason) = outside_window("GA4", GA4_WINDOW, p.at, Utc::now()) {
-                out.push(Outcome::Skipped { reason });
-                continue;
-            }
             let event = ga4::Ga4Event {
-                client_id,
+                client_id: p.client_id.unwrap_or_default(),
                 user_id: p.user_id,
                 at: p.at,
                 name: p.event_name,
@@ -237,7 +273,10 @@ enum Row {
 }
 
 fn metrika_row(item: &OutboxItem, calls: bool, now: chrono::DateTime<Utc>) -> Row {
-    let skip = |reason: String| Row::Done(Outcome::Skipped { reason });
+    let kind = if calls { "metrika_calls" } else { "metrika" };
+    if let Some(reason) = conversion_skip(kind, &item.payload, now) {
+        return Row::Done(Outcome::Skipped { reason });
+    }
     let unreadable = |e: serde_json::Error| {
         Row::Done(Outcome::Failed {
             error: format!("unreadable payload: {e}"),
@@ -248,14 +287,8 @@ fn metrika_row(item: &OutboxItem, calls: bool, now: chrono::DateTime<Utc>) -> Ro
             Ok(p) => p,
             Err(e) => return unreadable(e),
         };
-        let Some(client_id) = p.client_id else {
-            return skip("the contact has no Metrika ClientId".into());
-        };
-        if let Some(reason) = outside_window("Metrika", METRIKA_WINDOW, p.at, now) {
-            return skip(reason);
-        }
         return Row::Call(metrika::CallConversion {
-            client_id,
+            client_id: p.client_id.unwrap_or_default(),
             at: p.at,
             price: None,
             currency: Some(p.currency),
@@ -276,12 +309,8 @@ fn metrika_row(item: &OutboxItem, calls: bool, now: chrono::DateTime<Utc>) -> Ro
     };
     let (id_type, client_id) = match (p.client_id, p.yclid) {
         (Some(c), _) => ("CLIENT_ID", c),
-        (None, Some(y)) => ("YCLID", y),
-        (None, None) => return skip("the contact has no Metrika ClientId or yclid".into()),
+        (_, y) => ("YCLID", y.unwrap_or_default()),
     };
-    if let Some(reason) = outside_window("Metrika", METRIKA_WINDOW, p.at, now) {
-        return skip(reason);
-    }
     Row::Conversion(
         id_type,
         metrika::Conversion {
