@@ -22,6 +22,7 @@ pub mod i18n;
 pub mod layout;
 pub mod leads;
 pub mod login;
+pub mod outbox;
 pub mod overview;
 pub mod settings;
 
@@ -61,6 +62,8 @@ pub fn routes() -> Router<AppState> {
         .route("/reports/dynamics", get(dynamics::page))
         .route("/reports/funnel", get(funnel::page))
         .route("/leads", get(leads::page))
+        .route("/outbox", get(outbox::page))
+        .route("/outbox/retry", post(outbox::retry))
         .route("/contacts/{id}", get(contacts::page))
         .route("/settings", get(settings::page))
         .route("/settings/projects", post(settings::create_project))
