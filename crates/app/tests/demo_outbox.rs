@@ -27,20 +27,47 @@ async fn the_demo_has_delivery_history_and_sends_nothing_itself() {
     };
     let (created, _) = demo::generate(&app, &options, &|_, _| {}).await.unwrap();
     let scope = Scope::new(ProjectId(created.project_id));
-    let counts: HashMap<String, i64> = app.outbox.counts(scope).await.unwrap().into_iter().collect();
+    let counts: HashMap<String, i64> = app
+        .outbox
+        .counts(scope)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
     assert_eq!(counts.get("dead"), Some(&2), "{counts:?}");
-    assert!(counts.get("delivered").copied().unwrap_or(0) > 20, "{counts:?}");
-    assert!(counts.get("skipped").copied().unwrap_or(0) > 5, "{counts:?}");
+    assert!(
+        counts.get("delivered").copied().unwrap_or(0) > 20,
+        "{counts:?}"
+    );
+    assert!(
+        counts.get("skipped").copied().unwrap_or(0) > 5,
+        "{counts:?}"
+    );
     assert_eq!(counts.get("pending"), None, "{counts:?}");
 
     let all = app
         .outbox
-        .list(scope, OutboxFilter { limit: 1000, ..Default::default() })
+        .list(
+            scope,
+            OutboxFilter {
+                limit: 1000,
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
-    let reasons: Vec<&str> = all.iter().filter_map(|m| m.skip_reason.as_deref()).collect();
-    assert!(reasons.iter().any(|r| r.contains("outside the GA4 window")), "{reasons:?}");
-    assert!(reasons.iter().any(|r| r.contains("no GA client id")), "{reasons:?}");
+    let reasons: Vec<&str> = all
+        .iter()
+        .filter_map(|m| m.skip_reason.as_deref())
+        .collect();
+    assert!(
+        reasons.iter().any(|r| r.contains("outside the GA4 window")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.contains("no GA client id")),
+        "{reasons:?}"
+    );
     let delivered_ga4 = all
         .iter()
         .filter(|m| m.destination_kind == "ga4" && m.status == "delivered")
@@ -49,14 +76,26 @@ async fn the_demo_has_delivery_history_and_sends_nothing_itself() {
         .iter()
         .filter(|m| m.destination_kind == "metrika" && m.status == "delivered")
         .count();
-    assert!(delivered_metrika > delivered_ga4, "Metrika's window is the longer one");
-    assert!(all.iter().all(|m| m.status != "dead" || m.destination_kind == "webhook"));
+    assert!(
+        delivered_metrika > delivered_ga4,
+        "Metrika's window is the longer one"
+    );
+    assert!(all
+        .iter()
+        .all(|m| m.status != "dead" || m.destination_kind == "webhook"));
 
     // Switched off: relaying the whole log now makes no message.
     while app.outbox.relay_once().await.unwrap().0 > 0 {}
     let pending = app
         .outbox
-        .list(scope, OutboxFilter { status: Some("pending".into()), limit: 10, ..Default::default() })
+        .list(
+            scope,
+            OutboxFilter {
+                status: Some("pending".into()),
+                limit: 10,
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert!(pending.is_empty());

@@ -66,13 +66,19 @@ fn handle(conn: TcpStream, sink: &Sink) {
                 headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
             }
         }
-        let len: usize = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+        let len: usize = headers
+            .get("content-length")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
         let mut body = vec![0; len];
         if reader.read_exact(&mut body).is_err() {
             return;
         }
         sink.requests.fetch_add(1, Ordering::SeqCst);
-        let sig = headers.get("x-skvoz-signature").cloned().unwrap_or_default();
+        let sig = headers
+            .get("x-skvoz-signature")
+            .cloned()
+            .unwrap_or_default();
         if !skvoz_connectors::outbound::webhook::verify(SECRET, &body, &sig) {
             sink.bad_signatures.fetch_add(1, Ordering::SeqCst);
         }
@@ -89,7 +95,8 @@ fn handle(conn: TcpStream, sink: &Sink) {
         sink.in_flight.fetch_add(1, Ordering::SeqCst);
         std::thread::sleep(Duration::from_millis(300));
         sink.in_flight.fetch_sub(1, Ordering::SeqCst);
-        let ok = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
+        let ok =
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
         if reader.get_mut().write_all(ok).is_err() {
             return;
         }
@@ -107,15 +114,24 @@ fn http(port: u16, method: &str, path: &str, key: &str, body: &str) -> (u16, Str
     s.write_all(req.as_bytes()).unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
-    let status = out.split_whitespace().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0);
-    let body = out.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    let status = out
+        .split_whitespace()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let body = out
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
     (status, body)
 }
 
 fn wait_healthy(port: u16) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() && http(port, "GET", "/healthz", "", "").0 == 200 {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok()
+            && http(port, "GET", "/healthz", "", "").0 == 200
+        {
             return;
         }
         std::thread::sleep(Duration::from_millis(50));
@@ -167,7 +183,11 @@ fn a_kill_mid_delivery_loses_nothing_and_the_receiver_dedups_the_repeat() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    put.stdin.take().unwrap().write_all(settings.to_string().as_bytes()).unwrap();
+    put.stdin
+        .take()
+        .unwrap()
+        .write_all(settings.to_string().as_bytes())
+        .unwrap();
     assert!(put.wait().unwrap().success());
 
     let port = free_port();
@@ -189,22 +209,40 @@ fn a_kill_mid_delivery_loses_nothing_and_the_receiver_dedups_the_repeat() {
     assert!(kill.success());
     let _ = server.wait();
     let before = sink.applied.load(Ordering::SeqCst);
-    assert!(before < LEADS, "the kill came after every delivery ({before})");
+    assert!(
+        before < LEADS,
+        "the kill came after every delivery ({before})"
+    );
 
     let port2 = free_port();
     let mut server = start(dir.path(), port2);
-    wait_for("every delivery", 60, || sink.applied.load(Ordering::SeqCst) == LEADS);
+    wait_for("every delivery", 60, || {
+        sink.applied.load(Ordering::SeqCst) == LEADS
+    });
     // Let anything still queued arrive, then look at the store.
     wait_for("the outbox to settle", 30, || {
-        let (_, body) = http(port2, "GET", "/api/v1/outbox?status=delivered&limit=1000", &api_key, "");
+        let (_, body) = http(
+            port2,
+            "GET",
+            "/api/v1/outbox?status=delivered&limit=1000",
+            &api_key,
+            "",
+        );
         let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
         v["messages"].as_array().map(Vec::len) == Some(LEADS)
     });
     let seen = sink.seen.lock().unwrap().clone();
     assert_eq!(seen.len(), LEADS, "one key per lead");
     let repeats: usize = seen.values().map(|n| n - 1).sum();
-    assert!(repeats >= 1, "no redelivery: the kill did not hit a delivery in flight");
-    assert_eq!(sink.applied.load(Ordering::SeqCst), LEADS, "each side effect once");
+    assert!(
+        repeats >= 1,
+        "no redelivery: the kill did not hit a delivery in flight"
+    );
+    assert_eq!(
+        sink.applied.load(Ordering::SeqCst),
+        LEADS,
+        "each side effect once"
+    );
     assert_eq!(sink.bad_signatures.load(Ordering::SeqCst), 0);
     eprintln!(
         "{LEADS} messages, {before} applied before the kill, {} requests, {repeats} redelivered and dropped by key",

@@ -479,6 +479,7 @@ impl EsputnikSettings {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
     use chrono::TimeZone;
 

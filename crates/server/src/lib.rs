@@ -193,7 +193,10 @@ pub fn router(app: App, options: &ServerOptions) -> Router {
         .merge(dashboard::routes())
         .fallback(not_found)
         .layer(axum::middleware::map_response(json_errors))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), wake_outbox))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            wake_outbox,
+        ))
         .layer(axum::middleware::from_fn(telemetry::track))
         .layer(DefaultBodyLimit::max(options.body_limit))
         .with_state(state)

@@ -38,7 +38,9 @@ fn check_ga4(r: &Received) -> Result<(), String> {
     if !v["client_id"].is_string() {
         return Err("client_id missing".into());
     }
-    let ts = v["timestamp_micros"].as_i64().ok_or("timestamp_micros missing")?;
+    let ts = v["timestamp_micros"]
+        .as_i64()
+        .ok_or("timestamp_micros missing")?;
     let age = Utc::now().timestamp_micros() - ts;
     if !(0..=72 * 3600 * 1_000_000).contains(&age) {
         return Err("timestamp_micros outside 72 hours".into());
@@ -56,7 +58,10 @@ fn check_ga4(r: &Received) -> Result<(), String> {
 /// Metrika offline conversions: OAuth header, multipart part `file` with
 /// the CSV header and rows of Unix-second times in the past.
 fn check_metrika(r: &Received) -> Result<(), String> {
-    if !r.uri.starts_with("/management/v1/counter/4242/offline_conversions/upload?client_id_type=") {
+    if !r
+        .uri
+        .starts_with("/management/v1/counter/4242/offline_conversions/upload?client_id_type=")
+    {
         return Err(format!("wrong path {}", r.uri));
     }
     if r.header("authorization") != "OAuth ym-token" {
@@ -73,7 +78,9 @@ fn check_metrika(r: &Received) -> Result<(), String> {
         if cols.len() != 5 {
             return Err(format!("row {line} has {} columns", cols.len()));
         }
-        let t: i64 = cols[2].parse().map_err(|_| "DateTime is not Unix seconds")?;
+        let t: i64 = cols[2]
+            .parse()
+            .map_err(|_| "DateTime is not Unix seconds")?;
         if t > Utc::now().timestamp() || t < 1_500_000_000 {
             return Err("DateTime must be Unix seconds in the past".into());
         }
@@ -85,7 +92,10 @@ fn check_esputnik(r: &Received) -> Result<(), String> {
     if r.uri != "/api/v2/event" {
         return Err(format!("wrong path {}", r.uri));
     }
-    let auth = r.header("authorization").strip_prefix("Basic ").ok_or("no Basic auth")?;
+    let auth = r
+        .header("authorization")
+        .strip_prefix("Basic ")
+        .ok_or("no Basic auth")?;
     let pair = base64::engine::general_purpose::STANDARD
         .decode(auth)
         .map_err(|e| e.to_string())?;
@@ -123,7 +133,13 @@ fn policy() -> LeadPolicy {
 }
 
 /// A contact with these identities gets a lead, then its deal is won at `at`.
-async fn won_deal(s: &TestServer, scope: Scope, ids: Vec<Identity>, ext: &str, at: chrono::DateTime<Utc>) -> i64 {
+async fn won_deal(
+    s: &TestServer,
+    scope: Scope,
+    ids: Vec<Identity>,
+    ext: &str,
+    at: chrono::DateTime<Utc>,
+) -> i64 {
     s.app
         .store
         .record_lead(
@@ -179,7 +195,12 @@ async fn conversions_webhooks_and_esputnik_reach_fake_receivers_in_their_formats
     let metrika = Receiver::start(check_metrika).await;
     let esputnik = Receiver::start(check_esputnik).await;
     let hook = Receiver::start(check_webhook).await;
-    let (ga, ym, es, wh) = (ga4.base.clone(), metrika.base.clone(), esputnik.base.clone(), hook.base.clone());
+    let (ga, ym, es, wh) = (
+        ga4.base.clone(),
+        metrika.base.clone(),
+        esputnik.base.clone(),
+        hook.base.clone(),
+    );
     s.patch_settings(&key, |doc| {
         doc["webhooks"] = json!([{"id": "crm", "url": format!("{wh}/hooks/skvoz"), "secret": SECRET,
             "events": ["lead.created", "deal.stage_changed"]}]);
@@ -194,7 +215,9 @@ async fn conversions_webhooks_and_esputnik_reach_fake_receivers_in_their_formats
     })
     .await;
     // Secrets come back masked.
-    let read = s.call(Method::GET, "/api/v1/settings", Some(&key), None).await;
+    let read = s
+        .call(Method::GET, "/api/v1/settings", Some(&key), None)
+        .await;
     assert_eq!(read.body["webhooks"][0]["secret"], "********");
     assert_eq!(read.body["conversions"]["metrika"]["token"], "********");
 
@@ -206,10 +229,38 @@ async fn conversions_webhooks_and_esputnik_reach_fake_receivers_in_their_formats
             Identity::new(IdentityKind::YmUid, format!("17000000000{n}")),
         ]
     };
-    let fresh = won_deal(&s, scope, with_ids("a@x.ru", "1"), "D-1", now - Duration::minutes(5)).await;
-    let four_days = won_deal(&s, scope, with_ids("b@x.ru", "2"), "D-2", now - Duration::days(4)).await;
-    won_deal(&s, scope, with_ids("c@x.ru", "3"), "D-3", now - Duration::days(30)).await;
-    won_deal(&s, scope, vec![email("d@x.ru")], "D-4", now - Duration::minutes(1)).await;
+    let fresh = won_deal(
+        &s,
+        scope,
+        with_ids("a@x.ru", "1"),
+        "D-1",
+        now - Duration::minutes(5),
+    )
+    .await;
+    let four_days = won_deal(
+        &s,
+        scope,
+        with_ids("b@x.ru", "2"),
+        "D-2",
+        now - Duration::days(4),
+    )
+    .await;
+    won_deal(
+        &s,
+        scope,
+        with_ids("c@x.ru", "3"),
+        "D-3",
+        now - Duration::days(30),
+    )
+    .await;
+    won_deal(
+        &s,
+        scope,
+        vec![email("d@x.ru")],
+        "D-4",
+        now - Duration::minutes(1),
+    )
+    .await;
 
     s.app.outbox.drain().await.unwrap();
 
@@ -235,7 +286,9 @@ async fn conversions_webhooks_and_esputnik_reach_fake_receivers_in_their_formats
     let csv = String::from_utf8(csv).unwrap();
     let rows: Vec<&str> = csv.lines().skip(1).collect();
     assert_eq!(rows.len(), 2, "{csv}");
-    assert!(rows.iter().any(|r| r.starts_with("170000000001,deal_won,") && r.ends_with(",1500.50,RUB")));
+    assert!(rows
+        .iter()
+        .any(|r| r.starts_with("170000000001,deal_won,") && r.ends_with(",1500.50,RUB")));
     let four_ts = (now - Duration::days(4)).timestamp();
     assert!(
         rows.iter().any(|r| r.starts_with("170000000002,deal_won,")
@@ -245,7 +298,12 @@ async fn conversions_webhooks_and_esputnik_reach_fake_receivers_in_their_formats
 
     // Skips carry their reasons.
     let skipped = s
-        .call(Method::GET, "/api/v1/outbox?status=skipped&limit=50", Some(&key), None)
+        .call(
+            Method::GET,
+            "/api/v1/outbox?status=skipped&limit=50",
+            Some(&key),
+            None,
+        )
         .await;
     assert_eq!(skipped.status, StatusCode::OK, "{}", skipped.text);
     let reasons: Vec<(String, String)> = skipped.body["messages"]
@@ -264,21 +322,42 @@ async fn conversions_webhooks_and_esputnik_reach_fake_receivers_in_their_formats
     assert!(has("metrika", "outside the Metrika window"), "{reasons:?}");
     assert!(has("ga4", "no GA client id"), "{reasons:?}");
     assert!(has("metrika", "no Metrika ClientId"), "{reasons:?}");
-    assert_eq!(reasons.iter().filter(|(k, _)| k == "ga4").count(), 3, "{reasons:?}");
+    assert_eq!(
+        reasons.iter().filter(|(k, _)| k == "ga4").count(),
+        3,
+        "{reasons:?}"
+    );
     let four_day_ga4 = skipped.body["messages"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|m| m["destination_kind"] == "ga4" && m["payload"]["params"]["transaction_id"] == format!("deal-{four_days}"))
+        .find(|m| {
+            m["destination_kind"] == "ga4"
+                && m["payload"]["params"]["transaction_id"] == format!("deal-{four_days}")
+        })
         .unwrap();
-    assert!(four_day_ga4["skip_reason"].as_str().unwrap().contains("96 h old"));
+    assert!(four_day_ga4["skip_reason"]
+        .as_str()
+        .unwrap()
+        .contains("96 h old"));
 
     // Webhooks: every lead and stage change, signed; one delivery per key.
     let got = hook.received();
-    let types: Vec<String> = got.iter().map(|r| r.header("x-skvoz-event").to_owned()).collect();
-    assert_eq!(types.iter().filter(|t| *t == "lead.created").count(), 4, "{types:?}");
-    assert!(types.iter().filter(|t| *t == "deal.stage_changed").count() >= 8, "{types:?}");
-    let keys: std::collections::HashSet<&str> = got.iter().map(|r| r.header("x-skvoz-delivery")).collect();
+    let types: Vec<String> = got
+        .iter()
+        .map(|r| r.header("x-skvoz-event").to_owned())
+        .collect();
+    assert_eq!(
+        types.iter().filter(|t| *t == "lead.created").count(),
+        4,
+        "{types:?}"
+    );
+    assert!(
+        types.iter().filter(|t| *t == "deal.stage_changed").count() >= 8,
+        "{types:?}"
+    );
+    let keys: std::collections::HashSet<&str> =
+        got.iter().map(|r| r.header("x-skvoz-delivery")).collect();
     assert_eq!(keys.len(), got.len());
     assert!(got.iter().all(|r| r.uri == "/hooks/skvoz"));
 
@@ -293,18 +372,32 @@ async fn conversions_webhooks_and_esputnik_reach_fake_receivers_in_their_formats
     assert_eq!(ga4.received().len(), 1);
 
     // The event log pages by id.
-    let page = s.call(Method::GET, "/api/v1/events?limit=3", Some(&key), None).await;
+    let page = s
+        .call(Method::GET, "/api/v1/events?limit=3", Some(&key), None)
+        .await;
     assert_eq!(page.body["events"].as_array().unwrap().len(), 3);
     let next = page.body["next_after"].as_i64().unwrap();
     let rest = s
-        .call(Method::GET, &format!("/api/v1/events?after={next}&limit=1000"), Some(&key), None)
+        .call(
+            Method::GET,
+            &format!("/api/v1/events?after={next}&limit=1000"),
+            Some(&key),
+            None,
+        )
         .await;
     assert!(rest.body["events"][0]["id"].as_i64().unwrap() > next);
 
     // Metrics count deliveries per kind.
     let m = s.call(Method::GET, "/metrics", None, None).await;
-    assert!(m.text.contains("skvoz_outbox_messages_total{kind=\"ga4\",outcome=\"delivered\"}"), "{}", m.text);
-    assert!(m.text.contains("skvoz_outbox_messages_total{kind=\"ga4\",outcome=\"skipped\"}"));
+    assert!(
+        m.text
+            .contains("skvoz_outbox_messages_total{kind=\"ga4\",outcome=\"delivered\"}"),
+        "{}",
+        m.text
+    );
+    assert!(m
+        .text
+        .contains("skvoz_outbox_messages_total{kind=\"ga4\",outcome=\"skipped\"}"));
 }
 
 #[tokio::test]
@@ -324,59 +417,126 @@ async fn a_dead_letter_is_retried_from_the_api_and_the_outbox_is_per_project() {
     hook.answer(400);
     won_deal(&s, scope, vec![email("x@y.ru")], "D-9", Utc::now()).await;
     s.app.outbox.drain().await.unwrap();
-    let dead = s.call(Method::GET, "/api/v1/outbox?status=dead", Some(&key), None).await;
+    let dead = s
+        .call(Method::GET, "/api/v1/outbox?status=dead", Some(&key), None)
+        .await;
     let msgs = dead.body["messages"].as_array().unwrap().clone();
     assert_eq!(msgs.len(), 1, "{}", dead.text);
     assert_eq!(msgs[0]["attempts"], 1);
-    assert!(msgs[0]["last_error"].as_str().unwrap().starts_with("HTTP 400"));
+    assert!(msgs[0]["last_error"]
+        .as_str()
+        .unwrap()
+        .starts_with("HTTP 400"));
     let id = msgs[0]["id"].as_i64().unwrap();
     assert_eq!(dead.body["counts"]["dead"], 1);
 
     // Another project sees nothing and cannot retry it.
-    let theirs = s.call(Method::GET, "/api/v1/outbox", Some(&other_key), None).await;
+    let theirs = s
+        .call(Method::GET, "/api/v1/outbox", Some(&other_key), None)
+        .await;
     assert_eq!(theirs.body["messages"], json!([]));
     let r = s
-        .call(Method::POST, &format!("/api/v1/outbox/{id}/retry"), Some(&other_key), None)
+        .call(
+            Method::POST,
+            &format!("/api/v1/outbox/{id}/retry"),
+            Some(&other_key),
+            None,
+        )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(error_code(&r), "not_found");
-    let r = s.call(Method::POST, "/api/v1/outbox/retry", Some(&other_key), None).await;
+    let r = s
+        .call(Method::POST, "/api/v1/outbox/retry", Some(&other_key), None)
+        .await;
     assert_eq!(r.body["retried"], 0);
 
     // A temporary failure (503 + Retry-After: 7) is retried on the
     // receiver's schedule.
     hook.answer(503);
     let r = s
-        .call(Method::POST, &format!("/api/v1/outbox/{id}/retry"), Some(&key), None)
+        .call(
+            Method::POST,
+            &format!("/api/v1/outbox/{id}/retry"),
+            Some(&key),
+            None,
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     s.app.outbox.drain().await.unwrap();
-    let pending = s.call(Method::GET, "/api/v1/outbox?status=pending", Some(&key), None).await;
+    let pending = s
+        .call(
+            Method::GET,
+            "/api/v1/outbox?status=pending",
+            Some(&key),
+            None,
+        )
+        .await;
     let m = &pending.body["messages"][0];
     assert_eq!(m["attempts"], 1);
     let next: chrono::DateTime<Utc> = serde_json::from_value(m["next_attempt_at"].clone()).unwrap();
     let wait = next - Utc::now();
-    assert!(wait > Duration::seconds(4) && wait <= Duration::seconds(7), "{wait:?}");
+    assert!(
+        wait > Duration::seconds(4) && wait <= Duration::seconds(7),
+        "{wait:?}"
+    );
 
     // Fixed: retrying it again delivers it.
     hook.answer(200);
-    let r = s.call(Method::POST, &format!("/api/v1/outbox/{id}/retry"), Some(&key), None).await;
-    assert_eq!(r.status, StatusCode::NOT_FOUND, "only dead messages are retried");
+    let r = s
+        .call(
+            Method::POST,
+            &format!("/api/v1/outbox/{id}/retry"),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::NOT_FOUND,
+        "only dead messages are retried"
+    );
     // Make it dead again (400), then retry all.
     hook.answer(400);
-    s.app.store.finish_outbox(vec![(id, skvoz_store::OutboxResult::Dead { error: "test".into() })]).await.unwrap();
+    s.app
+        .store
+        .finish_outbox(vec![(
+            id,
+            skvoz_store::OutboxResult::Dead {
+                error: "test".into(),
+            },
+        )])
+        .await
+        .unwrap();
     hook.answer(200);
-    let r = s.call(Method::POST, "/api/v1/outbox/retry", Some(&key), None).await;
+    let r = s
+        .call(Method::POST, "/api/v1/outbox/retry", Some(&key), None)
+        .await;
     assert_eq!(r.body["retried"], 1);
     s.app.outbox.drain().await.unwrap();
-    let done = s.call(Method::GET, "/api/v1/outbox?status=delivered", Some(&key), None).await;
+    let done = s
+        .call(
+            Method::GET,
+            "/api/v1/outbox?status=delivered",
+            Some(&key),
+            None,
+        )
+        .await;
     assert_eq!(done.body["messages"][0]["id"], id);
     assert!(done.body["messages"][0]["delivered_at"].is_string());
-    let deliveries: Vec<String> = hook.received().iter().map(|r| r.header("idempotency-key").to_owned()).collect();
-    assert!(deliveries.len() >= 3 && deliveries.iter().all(|k| *k == deliveries[0]), "the same key on every attempt: {deliveries:?}");
+    let deliveries: Vec<String> = hook
+        .received()
+        .iter()
+        .map(|r| r.header("idempotency-key").to_owned())
+        .collect();
+    assert!(
+        deliveries.len() >= 3 && deliveries.iter().all(|k| *k == deliveries[0]),
+        "the same key on every attempt: {deliveries:?}"
+    );
 
     // Bad filters are named.
-    let r = s.call(Method::GET, "/api/v1/outbox?status=lost", Some(&key), None).await;
+    let r = s
+        .call(Method::GET, "/api/v1/outbox?status=lost", Some(&key), None)
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.body["error"]["field"], "status");
 }
@@ -386,18 +546,54 @@ async fn outbound_settings_are_validated_with_field_paths() {
     let s = TestServer::new().await;
     let (_, _, key) = s.project("val").await;
     let cases = [
-        (json!({"webhooks": [{"id": "a", "url": "ftp://x", "secret": SECRET, "events": ["*"]}]}), "webhooks[0].url"),
-        (json!({"webhooks": [{"id": "a", "url": "https://x.ru", "secret": "short", "events": ["*"]}]}), "webhooks[0].secret"),
-        (json!({"webhooks": [{"id": "a", "url": "https://x.ru", "secret": SECRET, "events": ["lead.lost"]}]}), "webhooks[0].events[0]"),
-        (json!({"conversions": {"rules": [{"id": "r", "when": {"deal_stage": "won"}, "send_to": ["ga4"]}]}}), "conversions.rules[0].send_to[0]"),
-        (json!({"conversions": {"metrika": {"counter_id": "1", "token": "t"}, "rules": [{"id": "r", "when": {"deal_stage": "won"}, "send_to": ["metrika"]}]}}), "conversions.rules[0].metrika_target"),
-        (json!({"conversions": {"ga4": {"measurement_id": "UA-1", "api_secret": "s"}}}), "conversions.ga4.measurement_id"),
-        (json!({"conversions": {"ga4": {"measurement_id": "G-1", "api_secret": "s"}, "rules": [{"id": "r", "when": {"deal_stage": "paid"}, "send_to": ["ga4"]}]}}), "conversions.rules[0].when.deal_stage"),
-        (json!({"esputnik": {"events": {"deal.stage_changed": "k"}}}), "esputnik.api_key"),
+        (
+            json!({"webhooks": [{"id": "a", "url": "ftp://x", "secret": SECRET, "events": ["*"]}]}),
+            "webhooks[0].url",
+        ),
+        (
+            json!({"webhooks": [{"id": "a", "url": "https://x.ru", "secret": "short", "events": ["*"]}]}),
+            "webhooks[0].secret",
+        ),
+        (
+            json!({"webhooks": [{"id": "a", "url": "https://x.ru", "secret": SECRET, "events": ["lead.lost"]}]}),
+            "webhooks[0].events[0]",
+        ),
+        (
+            json!({"conversions": {"rules": [{"id": "r", "when": {"deal_stage": "won"}, "send_to": ["ga4"]}]}}),
+            "conversions.rules[0].send_to[0]",
+        ),
+        (
+            json!({"conversions": {"metrika": {"counter_id": "1", "token": "t"}, "rules": [{"id": "r", "when": {"deal_stage": "won"}, "send_to": ["metrika"]}]}}),
+            "conversions.rules[0].metrika_target",
+        ),
+        (
+            json!({"conversions": {"ga4": {"measurement_id": "UA-1", "api_secret": "s"}}}),
+            "conversions.ga4.measurement_id",
+        ),
+        (
+            json!({"conversions": {"ga4": {"measurement_id": "G-1", "api_secret": "s"}, "rules": [{"id": "r", "when": {"deal_stage": "paid"}, "send_to": ["ga4"]}]}}),
+            "conversions.rules[0].when.deal_stage",
+        ),
+        (
+            json!({"esputnik": {"events": {"deal.stage_changed": "k"}}}),
+            "esputnik.api_key",
+        ),
     ];
     for (doc, field) in cases {
-        let r = s.call(Method::PUT, "/api/v1/settings", Some(&key), Some(doc.clone())).await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{doc}: {}", r.text);
+        let r = s
+            .call(
+                Method::PUT,
+                "/api/v1/settings",
+                Some(&key),
+                Some(doc.clone()),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{doc}: {}",
+            r.text
+        );
         assert_eq!(r.body["error"]["field"], field, "{doc}");
     }
 }

@@ -66,7 +66,11 @@ pub(super) async fn generate(
                 (true, Some(c)) => app.store.contact_keys(scope, c).await?,
                 _ => ContactKeys::default(),
             };
-            messages.extend(routing::route(e, &enabled, &keys).into_iter().map(|m| (scope, m)));
+            messages.extend(
+                routing::route(e, &enabled, &keys)
+                    .into_iter()
+                    .map(|m| (scope, m)),
+            );
         }
     }
     app.store.relay_batch(CONSUMER, after, messages).await?;

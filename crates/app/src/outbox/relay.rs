@@ -25,16 +25,15 @@ pub async fn relay_once(store: &DynStore) -> StoreResult<(usize, usize)> {
     let mut settings: HashMap<ProjectId, Option<ProjectSettings>> = HashMap::new();
     let mut messages = Vec::new();
     for event in &events {
-        if !settings.contains_key(&event.project) {
-            let scope = Scope::new(event.project);
+        if let std::collections::hash_map::Entry::Vacant(slot) = settings.entry(event.project) {
             // A project whose stored document no longer validates sends
             // nothing rather than something half-configured.
-            let typed = match store.settings(scope).await {
+            let typed = match store.settings(Scope::new(event.project)).await {
                 Ok(v) => ProjectSettings::from_json(v.doc).ok(),
                 Err(skvoz_store::StoreError::NotFound(_)) => None,
                 Err(e) => return Err(e),
             };
-            settings.insert(event.project, typed);
+            slot.insert(typed);
         }
         let Some(Some(s)) = settings.get(&event.project) else {
             continue;

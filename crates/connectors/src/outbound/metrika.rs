@@ -188,6 +188,7 @@ pub fn upload_request(
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
     use chrono::TimeZone;
 

@@ -16,7 +16,12 @@ use skvoz_store::{OutboxFilter, OutboxMessage};
 /// Messages in the "latest" table.
 pub const RECENT: usize = 50;
 
-fn rows(dash: &Dash, ctx: &ProjectContext, messages: &[OutboxMessage], retry: Option<i64>) -> String {
+fn rows(
+    dash: &Dash,
+    ctx: &ProjectContext,
+    messages: &[OutboxMessage],
+    retry: Option<i64>,
+) -> String {
     let mut out = String::new();
     for m in messages {
         let note = m
@@ -52,7 +57,10 @@ async fn render(state: &AppState, dash: &Dash) -> Result<Response, PageError> {
     let counts = outbox.counts(ctx.scope).await?;
     let mut body = String::from("<section class=\"kpis\" id=\"outbox-counts\">");
     for status in ["pending", "delivered", "skipped", "dead"] {
-        let n = counts.iter().find(|(s, _)| s == status).map_or(0, |(_, n)| *n);
+        let n = counts
+            .iter()
+            .find(|(s, _)| s == status)
+            .map_or(0, |(_, n)| *n);
         body.push_str(&format!(
             "<div class=\"kpi\"><div class=\"name\">{}</div><div class=\"value\" id=\"outbox-{status}\">{n}</div></div>",
             esc(dash.t(&format!("outbox_{status}")))
@@ -85,7 +93,10 @@ async fn render(state: &AppState, dash: &Dash) -> Result<Response, PageError> {
         esc(dash.t("outbox_dead_hint"))
     ));
     if dead.is_empty() {
-        body.push_str(&format!("<p class=\"muted\">{}</p>", esc(dash.t("outbox_empty"))));
+        body.push_str(&format!(
+            "<p class=\"muted\">{}</p>",
+            esc(dash.t("outbox_empty"))
+        ));
     } else {
         if manage {
             body.push_str(&format!(
@@ -104,7 +115,10 @@ async fn render(state: &AppState, dash: &Dash) -> Result<Response, PageError> {
         esc(dash.t("outbox_recent"))
     ));
     if recent.is_empty() {
-        body.push_str(&format!("<p class=\"muted\">{}</p>", esc(dash.t("outbox_empty"))));
+        body.push_str(&format!(
+            "<p class=\"muted\">{}</p>",
+            esc(dash.t("outbox_empty"))
+        ));
     } else {
         body.push_str(&head(false));
         body.push_str(&rows(dash, ctx, &recent, None));

@@ -43,7 +43,9 @@ pub struct Receiver {
 }
 
 impl Receiver {
-    pub async fn start(check: impl Fn(&Received) -> Result<(), String> + Send + Sync + 'static) -> Receiver {
+    pub async fn start(
+        check: impl Fn(&Received) -> Result<(), String> + Send + Sync + 'static,
+    ) -> Receiver {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let r = Receiver {
@@ -54,30 +56,29 @@ impl Receiver {
         };
         let check: Check = Arc::new(check);
         let state = (r.clone(), check);
-        let app = axum::Router::new().fallback(
-            move |uri: Uri, headers: HeaderMap, body: Bytes| {
-                let (r, check) = state.clone();
-                async move {
-                    let got = Received {
-                        uri: uri.to_string(),
-                        headers,
-                        body: body.to_vec(),
-                    };
-                    let verdict = check(&got);
-                    r.got.lock().unwrap().push(got);
-                    if let Err(e) = verdict {
-                        r.errors.lock().unwrap().push(e.clone());
-                        return (StatusCode::BAD_REQUEST, e).into_response();
-                    }
-                    let status = StatusCode::from_u16(r.status.load(Ordering::SeqCst)).unwrap();
-                    let mut resp = (status, "{}").into_response();
-                    if status == StatusCode::SERVICE_UNAVAILABLE {
-                        resp.headers_mut().insert("retry-after", "7".parse().unwrap());
-                    }
-                    resp
+        let app = axum::Router::new().fallback(move |uri: Uri, headers: HeaderMap, body: Bytes| {
+            let (r, check) = state.clone();
+            async move {
+                let got = Received {
+                    uri: uri.to_string(),
+                    headers,
+                    body: body.to_vec(),
+                };
+                let verdict = check(&got);
+                r.got.lock().unwrap().push(got);
+                if let Err(e) = verdict {
+                    r.errors.lock().unwrap().push(e.clone());
+                    return (StatusCode::BAD_REQUEST, e).into_response();
                 }
-            },
-        );
+                let status = StatusCode::from_u16(r.status.load(Ordering::SeqCst)).unwrap();
+                let mut resp = (status, "{}").into_response();
+                if status == StatusCode::SERVICE_UNAVAILABLE {
+                    resp.headers_mut()
+                        .insert("retry-after", "7".parse().unwrap());
+                }
+                resp
+            }
+        });
         tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
         });
@@ -114,7 +115,11 @@ pub fn multipart_part(content_type: &str, body: &[u8], name: &str) -> Result<Vec
             continue;
         };
         if head.contains(&format!("name=\"{name}\"")) {
-            return Ok(content.strip_suffix("\r\n").unwrap_or(content).as_bytes().to_vec());
+            return Ok(content
+                .strip_suffix("\r\n")
+                .unwrap_or(content)
+                .as_bytes()
+                .to_vec());
         }
     }
     Err(format!("no multipart part named {name}"))
