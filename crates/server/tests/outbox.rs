@@ -597,3 +597,126 @@ async fn outbound_settings_are_validated_with_field_paths() {
         assert_eq!(r.body["error"]["field"], field, "{doc}");
     }
 }
+
+/// Metrika's calls upload: the calls columns, OAuth, multipart `file`.
+fn check_metrika_calls(r: &Received) -> Result<(), String> {
+    if !r.uri.starts_with(
+        "/management/v1/counter/4242/offline_conversions/upload_calls?client_id_type=CLIENT_ID",
+    ) {
+        return Err(format!("wrong path {}", r.uri));
+    }
+    if r.header("authorization") != "OAuth ym-token" {
+        return Err("Authorization must be OAuth <token>".into());
+    }
+    let csv = multipart_part(r.header("content-type"), &r.body, "file")?;
+    let text = String::from_utf8(csv).map_err(|e| e.to_string())?;
+    let header = text.lines().next().unwrap_or("");
+    if header != skvoz_connectors::outbound::metrika::CALL_COLUMNS.join(",") {
+        return Err(format!("wrong calls header {header}"));
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn target_calls_go_to_metrika_calls_and_call_leads_to_ga4() {
+    let s = TestServer::new().await;
+    let (pid, _, key) = s.project("calls").await;
+    let scope = Scope::new(skvoz_domain::ProjectId(pid));
+    let ga4 = Receiver::start(check_ga4).await;
+    let metrika = Receiver::start(check_metrika_calls).await;
+    let esputnik = Receiver::start(check_esputnik).await;
+    let (ga, ym, es) = (
+        ga4.base.clone(),
+        metrika.base.clone(),
+        esputnik.base.clone(),
+    );
+    s.patch_settings(&key, |doc| {
+        doc["conversions"] = json!({
+            "ga4": {"measurement_id": "G-TEST1", "api_secret": "ga-secret", "base_url": ga},
+            "metrika": {"counter_id": "4242", "token": "ym-token", "base_url": ym},
+            "rules": [
+                {"id": "tc", "when": {"event": "call.finished", "target_only": true}, "send_to": ["metrika_calls"]},
+                {"id": "cl", "when": {"lead_kind": "call"}, "send_to": ["ga4"], "event_name": "call_lead"}
+            ]
+        });
+        doc["esputnik"] = json!({"api_key": "es-key", "base_url": es, "events": {"call.finished": "callDone"}});
+    })
+    .await;
+    // The caller is a known contact (a support ticket opened no deal) with
+    // a Metrika ClientId and a GA client id.
+    s.app
+        .store
+        .record_lead(
+            scope,
+            NewLead {
+                kind: LeadKind::Ticket,
+                source_id: Some("t-1".into()),
+                created_at: Utc::now() - Duration::days(1),
+                visit_id: None,
+                identities: vec![
+                    Identity::new(IdentityKind::Phone, "+79990001122"),
+                    Identity::new(IdentityKind::YmUid, "1700000000555"),
+                    Identity::new(IdentityKind::GaCid, "5.1700000000"),
+                ],
+                name: None,
+                payload: json!({}),
+            },
+            policy(),
+        )
+        .await
+        .unwrap();
+    let started = (Utc::now() - Duration::minutes(10)).to_rfc3339();
+    let r = s
+        .call(
+            Method::POST,
+            "/api/v1/calls",
+            Some(&key),
+            Some(
+                json!({"id": "c-1", "caller": "+79990001122", "called": "+74950000000",
+                "started_at": started, "duration": 180, "answered": true}),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    s.app.outbox.drain().await.unwrap();
+    for r in [&ga4, &metrika, &esputnik] {
+        assert_eq!(r.errors(), Vec::<String>::new(), "{}", r.base);
+    }
+    let all = s
+        .call(Method::GET, "/api/v1/outbox?limit=50", Some(&key), None)
+        .await;
+    let target = all.body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["destination_kind"] == "metrika_calls")
+        .cloned()
+        .unwrap_or_default();
+    // Answered for 180 s: a target call by the default rule (≥ 30 s).
+    assert_eq!(target["payload"]["tag"], "target", "{}", all.text);
+    assert_eq!(target["status"], "delivered");
+    let got = metrika.received();
+    assert_eq!(got.len(), 1);
+    let csv = multipart_part(got[0].header("content-type"), &got[0].body, "file").unwrap();
+    let csv = String::from_utf8(csv).unwrap();
+    let row: Vec<&str> = csv.lines().nth(1).unwrap().split(',').collect();
+    assert_eq!(row[0], "1700000000555");
+    assert_eq!(row[4], "+79990001122");
+    assert_eq!(row[5], "180");
+    assert_eq!(row[7], "0", "answered: not missed");
+    // The call's lead is a conversion in GA4 under its own name.
+    let got = ga4.received();
+    assert_eq!(got.len(), 1, "{}", all.text);
+    let body = got[0].json();
+    assert_eq!(body["client_id"], "5.1700000000");
+    assert_eq!(body["events"][0]["name"], "call_lead");
+    assert!(body["events"][0]["params"]["transaction_id"]
+        .as_str()
+        .unwrap()
+        .starts_with("lead-"));
+    // eSputnik keys the contact by phone when there is no e-mail.
+    let got = esputnik.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].json()["keyValue"], "+79990001122");
+    assert_eq!(got[0].json()["eventTypeKey"], "callDone");
+}
