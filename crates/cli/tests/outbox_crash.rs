@@ -252,4 +252,54 @@ fn a_kill_mid_delivery_loses_nothing_and_the_receiver_dedups_the_repeat() {
         .args(["-TERM", &server.id().to_string()])
         .status();
     let _ = server.wait();
+
+    // The CLI sees the same outbox.
+    let out = skvoz()
+        .args([
+            "outbox",
+            "list",
+            "--project",
+            "crash",
+            "--status",
+            "delivered",
+            "--limit",
+            "1000",
+            "--data",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), LEADS);
+    assert!(lines
+        .iter()
+        .all(|m| m["destination_kind"] == "webhook" && m["delivered_at"].is_string()));
+    let out = skvoz()
+        .args(["outbox", "retry", "--dead", "--project", "crash", "--data"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        r#"{"retried":0}"#
+    );
+    let delivered_id = lines[0]["id"].as_i64().unwrap().to_string();
+    let out = skvoz()
+        .args([
+            "outbox",
+            "retry",
+            &delivered_id,
+            "--project",
+            "crash",
+            "--data",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "only dead messages are retried");
 }
