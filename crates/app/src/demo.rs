@@ -19,6 +19,7 @@
 
 mod chats;
 mod costs;
+mod outbox;
 
 use crate::crm::{LeadInput, Strictness};
 use crate::projects::CreatedProject;
@@ -200,6 +201,7 @@ pub async fn generate(
     stats.cost_rows = costs::generate(app, &ctx, options.seed).await?;
     chats::generate(app, project.id, options, &mut stats).await?;
     stats.tickets = tickets::generate(app, &ctx, options).await?;
+    outbox::generate(app, &ctx, end).await?;
     progress(total, total);
     Ok((created, stats))
 }

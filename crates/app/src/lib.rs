@@ -62,6 +62,8 @@ pub struct App {
     pub tickets: tickets::TicketService,
     /// The operator's contact card and the contact timeline.
     pub cards: tickets::card::ContactCardService,
+    /// Outbound delivery: the relay, the worker, dead letters.
+    pub outbox: outbox::OutboxService,
 }
 
 /// Options of the services that are not the store.
@@ -69,6 +71,8 @@ pub struct App {
 pub struct AppOptions {
     /// A MaxMind-format database for regions by IP.
     pub geoip: Option<tracking::geo::GeoIp>,
+    /// Outbox knobs (lease, poll, backoff).
+    pub outbox: outbox::OutboxOptions,
 }
 
 impl App {
@@ -100,6 +104,7 @@ impl App {
             chat_report: chats::ChatReportService::new(store.clone()),
             tickets: tickets::TicketService::new(store.clone(), contexts.clone()),
             cards: tickets::card::ContactCardService::new(store.clone()),
+            outbox: outbox::OutboxService::new(store.clone(), options.outbox),
             contexts,
             store,
         }
@@ -109,6 +114,7 @@ impl App {
     /// (every 6 hours; each run covers yesterday plus the re-pull window,
     /// and re-applying a transaction changes nothing).
     pub fn spawn_schedulers(&self) {
+        self.outbox.start();
         let alytics = self.alytics.clone();
         tokio::spawn(async move {
             // Let the node finish starting before the first run.
@@ -137,6 +143,9 @@ impl App {
 
     /// Flushes pending writes and closes the store; call on shutdown.
     pub async fn shutdown(&self) -> Result<(), AppError> {
+        self.outbox
+            .shutdown(std::time::Duration::from_secs(10))
+            .await;
         self.tracking.shutdown().await;
         if let Err(e) = self.calls.numbers().flush().await {
             tracing::warn!(error = %e, "saving number reservations at shutdown failed");

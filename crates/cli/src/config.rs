@@ -31,6 +31,9 @@ pub struct Config {
     pub trust_proxy: bool,
     /// A MaxMind-format `.mmdb` city database for regions by IP.
     pub geoip_db: Option<PathBuf>,
+    /// Seconds an outbox delivery holds its message: after a crash, messages
+    /// that were in flight go out again once this passed.
+    pub outbox_lease_seconds: u64,
 }
 
 impl Default for Config {
@@ -45,12 +48,13 @@ impl Default for Config {
             admin_password: None,
             trust_proxy: false,
             geoip_db: None,
+            outbox_lease_seconds: 30,
         }
     }
 }
 
 /// The configuration keys, also read as `SKVOZ_<KEY>`.
-const KEYS: [&str; 9] = [
+const KEYS: [&str; 10] = [
     "data",
     "listen",
     "body_limit",
@@ -60,6 +64,7 @@ const KEYS: [&str; 9] = [
     "admin_password",
     "trust_proxy",
     "geoip_db",
+    "outbox_lease_seconds",
 ];
 
 /// Values given on the command line; `None` leaves the lower layers alone.
@@ -81,6 +86,7 @@ struct Defaults {
     log: String,
     secure_cookies: bool,
     trust_proxy: bool,
+    outbox_lease_seconds: u64,
 }
 
 impl Config {
@@ -96,6 +102,7 @@ impl Config {
             log: d.log,
             secure_cookies: d.secure_cookies,
             trust_proxy: d.trust_proxy,
+            outbox_lease_seconds: d.outbox_lease_seconds,
         }));
         match file {
             Some(path) => {
@@ -119,6 +126,9 @@ impl Config {
         }
         if config.body_limit < 1024 {
             anyhow::bail!("configuration: body_limit must be at least 1024 bytes");
+        }
+        if !(1..=3600).contains(&config.outbox_lease_seconds) {
+            anyhow::bail!("configuration: outbox_lease_seconds must be between 1 and 3600");
         }
         Ok(config)
     }
@@ -155,6 +165,11 @@ trust_proxy = false
 # A MaxMind-format city database (GeoLite2-City.mmdb, dbip-city-lite.mmdb)
 # for visit regions. Nothing is downloaded; without it visits have no region.
 # geoip_db = "/var/lib/skvoz/GeoLite2-City.mmdb"
+
+# Seconds an outbound delivery holds its message. After a crash, messages
+# that were being delivered go out again once this passed (receivers drop
+# the repeat by its idempotency key). Keep it above your slowest receiver.
+outbox_lease_seconds = 30
 
 # Password of the first admin that `serve --demo` creates on an empty store.
 # Unset: a random one is generated and printed once. A secret: never logged.

@@ -3,6 +3,7 @@
 
 mod callpool;
 mod config;
+mod outbox;
 
 /// mimalloc: the ingestion path allocates many small strings per hit from
 /// several threads, where glibc's allocator spends much of its time on arena
@@ -103,6 +104,9 @@ enum Command {
     /// Calls recorded by call tracking.
     #[command(subcommand)]
     Calls(callpool::CallsCommand),
+    /// Outbound messages: list, retry dead letters.
+    #[command(subcommand)]
+    Outbox(outbox::OutboxCommand),
 }
 
 #[derive(Subcommand)]
@@ -289,7 +293,13 @@ fn open_app(config: &Config) -> anyhow::Result<App> {
     };
     Ok(App::with_options(
         Arc::new(store),
-        skvoz_app::AppOptions { geoip },
+        skvoz_app::AppOptions {
+            geoip,
+            outbox: skvoz_app::outbox::OutboxOptions {
+                lease: std::time::Duration::from_secs(config.outbox_lease_seconds),
+                ..Default::default()
+            },
+        },
     ))
 }
 
@@ -626,6 +636,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Callpool(cmd) => callpool::callpool(cfg, cmd).await?,
         Command::Calls(cmd) => callpool::calls(cfg, cmd).await?,
+        Command::Outbox(cmd) => outbox::outbox(cfg, cmd).await?,
     }
     Ok(())
 }

@@ -13,6 +13,7 @@ pub mod ids;
 pub mod messengers;
 pub mod metrics;
 pub mod money;
+pub mod outbound;
 pub mod project;
 pub mod service;
 pub mod settings;

@@ -36,6 +36,12 @@ pub struct ProjectSettings {
     pub calltracking: crate::calltracking::CallTrackingSettings,
     /// Customer service: ticket cost, help desk, the operator card.
     pub service: crate::service::ServiceSettings,
+    /// Outgoing webhooks, signed with `X-Skvoz-Signature`.
+    pub webhooks: Vec<crate::outbound::WebhookEndpoint>,
+    /// Conversions to GA4 and Yandex Metrika.
+    pub conversions: crate::outbound::ConversionSettings,
+    /// eSputnik `v2/event` calls.
+    pub esputnik: crate::outbound::EsputnikSettings,
 }
 
 /// How conversions are attributed to the touches of their journeys.
@@ -424,7 +430,7 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
         FieldError {
             field: field.into(),
             message: message.into(),
@@ -606,6 +612,9 @@ impl ProjectSettings {
         self.messengers.validate()?;
         self.calltracking.validate(&g.default_region)?;
         self.service.validate()?;
+        crate::outbound::validate_webhooks(&self.webhooks)?;
+        self.conversions.validate(&known_stage)?;
+        self.esputnik.validate()?;
         for kind in [StageKind::Open, StageKind::Won, StageKind::Lost] {
             if !stages.iter().any(|s| s.kind == kind) {
                 return Err(FieldError::new(

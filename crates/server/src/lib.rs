@@ -138,6 +138,10 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::tickets::timeline))
         .routes(routes!(routes::tickets::widget_url))
         .routes(routes!(routes::tickets::widget_contact))
+        .routes(routes!(routes::outbox::list))
+        .routes(routes!(routes::outbox::retry_one))
+        .routes(routes!(routes::outbox::retry_dead))
+        .routes(routes!(routes::outbox::events))
 }
 
 /// The OpenAPI document of every documented route.
@@ -189,9 +193,29 @@ pub fn router(app: App, options: &ServerOptions) -> Router {
         .merge(dashboard::routes())
         .fallback(not_found)
         .layer(axum::middleware::map_response(json_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            wake_outbox,
+        ))
         .layer(axum::middleware::from_fn(telemetry::track))
         .layer(DefaultBodyLimit::max(options.body_limit))
         .with_state(state)
+}
+
+/// Wakes the outbox relay after a write was answered, so events go out at
+/// once instead of at its next poll (cheap: a notify without waiters is a
+/// no-op).
+async fn wake_outbox(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let write = req.method() != Method::GET && req.method() != Method::HEAD;
+    let response = next.run(req).await;
+    if write && response.status().is_success() {
+        state.app.outbox.wake();
+    }
+    response
 }
 
 async fn not_found(method: Method, uri: Uri) -> ApiError {

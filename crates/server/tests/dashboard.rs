@@ -33,6 +33,7 @@ const PAGES: &[&str] = &[
     "/leads",
     "/calls",
     "/chats",
+    "/outbox",
     "/settings",
 ];
 
@@ -1009,4 +1010,45 @@ async fn settings_list_pools_messengers_and_every_webhook() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let pools = &r.text[r.text.find("id=\"settings-pools\"").unwrap()..];
     assert!(pools.contains(">web<") && pools.contains("+74950000001"));
+}
+
+#[tokio::test]
+async fn the_outbox_page_shows_the_demo_history_and_retries_dead_letters() {
+    let f = fixture().await;
+    let c = Some(f.admin.as_str());
+    let uri = format!("/outbox?project={}", f.demo);
+    let r = get(&f.s, &uri, c, "en").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(element(&r.text, "outbox-dead").trim(), "2");
+    assert!(
+        r.text.contains("HTTP 410"),
+        "the dead letters' error is shown"
+    );
+    assert!(
+        r.text.contains("outside the GA4 window"),
+        "skip reasons are shown"
+    );
+    let delivered: i64 = element(&r.text, "outbox-delivered").trim().parse().unwrap();
+    assert!(delivered > 0);
+
+    let r = form(
+        &f.s,
+        &format!("/outbox/retry?project={}", f.demo),
+        c,
+        "id=all",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let r = get(&f.s, &uri, c, "en").await;
+    assert_eq!(element(&r.text, "outbox-dead").trim(), "0");
+    assert_eq!(element(&r.text, "outbox-pending").trim(), "2");
+    // Not a number, not a dead letter: nothing changes.
+    let r = form(
+        &f.s,
+        &format!("/outbox/retry?project={}", f.demo),
+        c,
+        "id=x",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
 }

@@ -54,7 +54,7 @@ fn lead_from_row(r: &Row<'_>) -> rusqlite::Result<Lead> {
 }
 
 /// Follows `merged_into` to the surviving contact.
-fn root_contact(c: &Connection, id: i64) -> rusqlite::Result<i64> {
+pub(crate) fn root_contact(c: &Connection, id: i64) -> rusqlite::Result<i64> {
     let mut current = id;
     for _ in 0..64 {
         let next: Option<i64> = c

@@ -11,6 +11,7 @@ mod conn;
 mod crm;
 mod events;
 mod migrations;
+mod outbox;
 mod projects;
 mod reports;
 mod settings;

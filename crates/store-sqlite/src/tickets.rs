@@ -461,7 +461,7 @@ impl TicketStore for SqliteStore {
 
 /// The ids of a contact's visits: those of its visitor ids, and those its
 /// leads were linked to. Parameters: ?1 project, ?2 contact.
-const CONTACT_VISIT_IDS: &str = "SELECT v.id AS visit_ref FROM contact_identities ci CROSS JOIN visits v
+pub(crate) const CONTACT_VISIT_IDS: &str = "SELECT v.id AS visit_ref FROM contact_identities ci CROSS JOIN visits v
         ON v.project_id = ?1 AND v.vid = ci.value
         WHERE ci.contact_id = ?2 AND ci.kind = 'vid' AND +ci.project_id = ?1
      UNION SELECT l.visit_id FROM leads l WHERE l.contact_id = ?2 AND +l.project_id = ?1 AND l.visit_id IS NOT NULL";

@@ -19,9 +19,11 @@ use std::sync::Arc;
 mod calls;
 mod chats;
 mod events;
+mod outbox;
 pub use calls::calls_and_reservations_are_idempotent_and_scoped;
 pub use chats::dialogs_of_contacts_follow_merges_and_scope;
 pub use events::changes_append_events_once_and_scoped;
+pub use outbox::outbox_leases_outcomes_and_retries_are_scoped;
 mod tickets;
 pub use tickets::{
     ticket_events_are_idempotent_and_derive_sla, ticket_leads_open_no_deal_and_follow_merges,
@@ -51,6 +53,7 @@ macro_rules! conformance_suite {
             ticket_events_are_idempotent_and_derive_sla,
             ticket_leads_open_no_deal_and_follow_merges,
             changes_append_events_once_and_scoped,
+            outbox_leases_outcomes_and_retries_are_scoped,
         );
     };
     (@tests $factory:path; $($name:ident),* $(,)?) => {

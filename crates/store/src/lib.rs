@@ -17,6 +17,7 @@ pub mod conformance;
 mod crm;
 mod error;
 mod events;
+mod outbox;
 mod projects;
 mod reports;
 mod settings;
@@ -35,6 +36,7 @@ pub use crm::{
 };
 pub use error::StoreError;
 pub use events::{EventKind, EventStore, NewEvent, NewOutboxMessage, StoredEvent};
+pub use outbox::{ContactKeys, OutboxFilter, OutboxMessage, OutboxResult, OutboxStore};
 pub use projects::{NewProject, ProjectStore};
 pub use reports::{CostsReplaced, DealFact, LeadFact, ReportStore, StageFact, VisitRow};
 pub use settings::{SettingsStore, VersionedSettings};
@@ -95,6 +97,7 @@ pub trait Store:
     + CallStore
     + TicketStore
     + EventStore
+    + OutboxStore
     + MaintenanceStore
 {
 }
@@ -110,6 +113,7 @@ impl<T> Store for T where
         + CallStore
         + TicketStore
         + EventStore
+        + OutboxStore
         + MaintenanceStore
 {
 }

@@ -9,6 +9,16 @@
 //! message's destination kind, with retries, rate limits and a dead-letter
 //! list. Ingestion never waits on delivery.
 
+pub mod backoff;
+pub mod destinations;
+pub mod ratelimit;
+pub mod relay;
+pub mod routing;
+mod service;
+pub mod worker;
+
+pub use service::{OutboxOptions, OutboxService};
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use skvoz_domain::ProjectId;
@@ -75,6 +85,11 @@ pub trait Deliverer: Send + Sync {
     /// (Metrika takes a CSV of many conversions; most take one).
     fn max_batch(&self) -> usize {
         1
+    }
+    /// Requests per second at most to one destination, given the project's
+    /// settings (its own setting, else the kind's default).
+    fn rate_per_second(&self, _settings: &serde_json::Value, _destination: &str) -> f64 {
+        10.0
     }
     /// Delivers a batch of messages of one project and one destination,
     /// given that project's settings document; returns one outcome per

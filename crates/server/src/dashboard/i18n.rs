@@ -293,6 +293,22 @@ pub const LABELS: &[(&str, &str, &str)] = &[
     ("save", "Сохранить", "Save"),
     ("settings_saved", "Настройки сохранены.", "Settings saved."),
     ("bad_json", "Это не JSON", "This is not JSON"),
+    // The outbox page.
+    ("nav_outbox", "Отправка", "Outbox"),
+    ("outbox_pending", "В очереди", "Pending"),
+    ("outbox_delivered", "Доставлено", "Delivered"),
+    ("outbox_skipped", "Пропущено", "Skipped"),
+    ("outbox_dead", "Не доставлено", "Dead"),
+    ("outbox_destination", "Получатель", "Destination"),
+    ("outbox_status", "Статус", "Status"),
+    ("outbox_attempts", "Попыток", "Attempts"),
+    ("outbox_note", "Ошибка или причина", "Error or reason"),
+    ("outbox_retry", "Повторить", "Retry"),
+    ("outbox_retry_all", "Повторить все", "Retry all"),
+    ("outbox_dead_letters", "Недоставленные сообщения", "Dead letters"),
+    ("outbox_dead_hint", "Получатель отказал или не отвечал после всех попыток. Исправьте причину и отправьте снова.", "The receiver refused them or stayed down through every attempt. Fix the cause and send them again."),
+    ("outbox_recent", "Последние сообщения", "Latest messages"),
+    ("outbox_empty", "Сообщений нет", "No messages"),
 ];
 
 /// The label `key` in `lang`; the key itself when there is none (a test
@@ -348,6 +364,7 @@ mod tests {
             include_str!("settings.rs"),
             include_str!("calls.rs"),
             include_str!("chats.rs"),
+            include_str!("outbox.rs"),
         ];
         let mut missing = Vec::new();
         for src in sources {

@@ -16,6 +16,7 @@ pub const NAV: &[(&str, &str)] = &[
     ("/leads", "nav_leads"),
     ("/calls", "nav_calls"),
     ("/chats", "nav_chats"),
+    ("/outbox", "nav_outbox"),
     ("/settings", "nav_settings"),
 ];
 

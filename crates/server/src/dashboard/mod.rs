@@ -24,6 +24,7 @@ pub mod i18n;
 pub mod layout;
 pub mod leads;
 pub mod login;
+pub mod outbox;
 pub mod overview;
 pub mod settings;
 
@@ -65,6 +66,8 @@ pub fn routes() -> Router<AppState> {
         .route("/leads", get(leads::page))
         .route("/calls", get(calls::page))
         .route("/chats", get(chats::page))
+        .route("/outbox", get(outbox::page))
+        .route("/outbox/retry", post(outbox::retry))
         .route("/contacts/{id}", get(contacts::page))
         .route("/settings", get(settings::page))
         .route("/settings/projects", post(settings::create_project))
