@@ -36,6 +36,14 @@ pub struct ProjectSettings {
     pub calltracking: crate::calltracking::CallTrackingSettings,
     /// Customer service: ticket cost, help desk, the operator card.
     pub service: crate::service::ServiceSettings,
+    /// NPS and CSAT surveys and their links.
+    pub surveys: crate::surveys::SurveySettings,
+    /// Scenarios: trigger → delay → conditions → actions.
+    pub automations: Vec<crate::automations::Automation>,
+    /// Dynamic groups of contacts.
+    pub groups: Vec<crate::automations::Group>,
+    /// The SMTP server e-mails go through.
+    pub smtp: crate::automations::SmtpSettings,
 }
 
 /// How conversions are attributed to the touches of their journeys.
@@ -606,6 +614,10 @@ impl ProjectSettings {
         self.messengers.validate()?;
         self.calltracking.validate(&g.default_region)?;
         self.service.validate()?;
+        self.surveys.validate()?;
+        crate::automations::validate_groups(&self.groups)?;
+        crate::automations::validate_automations(&self.automations, &self.surveys, &self.groups)?;
+        self.smtp.validate()?;
         for kind in [StageKind::Open, StageKind::Won, StageKind::Lost] {
             if !stages.iter().any(|s| s.kind == kind) {
                 return Err(FieldError::new(
