@@ -195,8 +195,8 @@ pub struct Group {
 }
 
 /// A group's rule: every given criterion must hold. The survey criteria
-/// (`survey`, `score_lte`, `score_gte`, `within_days`) hold when the
-/// contact has one answer meeting all of them.
+/// (`survey`, `score_lte`, `score_gte`, `within_days`, `channel`) hold
+/// when the contact has one answer meeting all of them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GroupRule {
@@ -210,7 +210,8 @@ pub struct GroupRule {
     pub within_days: Option<u32>,
     /// The contact has this tag.
     pub tag: Option<String>,
-    /// The contact's first visit was from this channel.
+    /// The answer's acquisition channel (the contact's first visit, or
+    /// the deal's visit).
     pub channel: Option<String>,
 }
 
@@ -221,6 +222,7 @@ impl GroupRule {
             || self.score_lte.is_some()
             || self.score_gte.is_some()
             || self.within_days.is_some()
+            || self.channel.is_some()
     }
 }
 
@@ -569,7 +571,7 @@ pub fn validate_groups(groups: &[Group]) -> Result<(), FieldError> {
             return Err(fe(format!("{p}.name"), "must be 1-200 characters"));
         }
         let r = &g.rule;
-        if !r.has_survey_criteria() && r.tag.is_none() && r.channel.is_none() {
+        if !r.has_survey_criteria() && r.tag.is_none() {
             return Err(fe(format!("{p}.rule"), "needs at least one criterion"));
         }
         if r.within_days.is_some_and(|d| !(1..=3650).contains(&d)) {

@@ -5,6 +5,7 @@
 //! time anyway); a few read-only connections serve queries concurrently with
 //! it, which WAL allows. Blocking calls run on tokio's blocking pool.
 
+mod automations;
 mod calls;
 mod chats;
 mod conn;
@@ -14,6 +15,7 @@ mod migrations;
 mod projects;
 mod reports;
 mod settings;
+mod surveys;
 mod tickets;
 mod users;
 mod visits;

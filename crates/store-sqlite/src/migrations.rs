@@ -16,6 +16,7 @@ pub(crate) fn all() -> Migrations<'static> {
         M::up(include_str!("../migrations/0006_calls.sql")),
         M::up(include_str!("../migrations/0007_tickets.sql")),
         M::up(include_str!("../migrations/0008_events.sql")),
+        M::up(include_str!("../migrations/0009_surveys.sql")),
     ])
 }
 

@@ -20,6 +20,10 @@ mod calls;
 mod events;
 pub use calls::calls_and_reservations_are_idempotent_and_scoped;
 pub use events::changes_append_events_once_and_scoped;
+mod surveys;
+pub use surveys::{
+    automation_runs_fire_once_and_stay_scoped, survey_answers_consume_tokens_and_stay_scoped,
+};
 mod tickets;
 pub use tickets::{
     ticket_events_are_idempotent_and_derive_sla, ticket_leads_open_no_deal_and_follow_merges,
@@ -48,6 +52,8 @@ macro_rules! conformance_suite {
             ticket_events_are_idempotent_and_derive_sla,
             ticket_leads_open_no_deal_and_follow_merges,
             changes_append_events_once_and_scoped,
+            survey_answers_consume_tokens_and_stay_scoped,
+            automation_runs_fire_once_and_stay_scoped,
         );
     };
     (@tests $factory:path; $($name:ident),* $(,)?) => {

@@ -11,6 +11,7 @@
 //! id into every query. A handler cannot forget to filter because it never
 //! writes the filter.
 
+mod automations;
 mod calls;
 mod chats;
 pub mod conformance;
@@ -20,10 +21,14 @@ mod events;
 mod projects;
 mod reports;
 mod settings;
+mod surveys;
 mod tickets;
 mod users;
 mod visits;
 
+pub use automations::{
+    run_message_key, AutomationRun, AutomationStore, NewRun, OutboxView, RunCompletion, RunStatus,
+};
 pub use calls::{Call, CallStore, NewCall, NumberReservation, ReservationStats, VisitSpan};
 pub use chats::{
     ChatDialog, ChatRecorded, ChatReportRow, ChatStore, ChatVisitFacts, DialogPolicy,
@@ -38,6 +43,9 @@ pub use events::{EventKind, EventStore, NewEvent, NewOutboxMessage, StoredEvent}
 pub use projects::{NewProject, ProjectStore};
 pub use reports::{CostsReplaced, DealFact, LeadFact, ReportStore, StageFact, VisitRow};
 pub use settings::{SettingsStore, VersionedSettings};
+pub use surveys::{
+    AnswerOutcome, GroupMember, Invitation, NewAnswer, NewInvitation, SurveyAnswer, SurveyStore,
+};
 pub use tickets::{
     ContactVisits, Ticket, TicketEventRecord, TicketRecorded, TicketStore, TicketWrite,
 };
@@ -95,6 +103,8 @@ pub trait Store:
     + CallStore
     + TicketStore
     + EventStore
+    + SurveyStore
+    + AutomationStore
     + MaintenanceStore
 {
 }
@@ -110,6 +120,8 @@ impl<T> Store for T where
         + CallStore
         + TicketStore
         + EventStore
+        + SurveyStore
+        + AutomationStore
         + MaintenanceStore
 {
 }
