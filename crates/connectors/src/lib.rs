@@ -7,4 +7,5 @@ pub mod costs;
 pub mod crm;
 pub mod helpdesk;
 pub mod messengers;
+pub mod smtp;
 pub mod telephony;

@@ -8,6 +8,7 @@ pub mod crm;
 pub mod projects;
 pub mod reports;
 pub mod settings;
+pub mod surveys;
 pub mod system;
 pub mod tickets;
 pub mod tracking;
