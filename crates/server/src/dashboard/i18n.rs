@@ -212,6 +212,15 @@ pub const LABELS: &[(&str, &str, &str)] = &[
     ("save", "Сохранить", "Save"),
     ("settings_saved", "Настройки сохранены.", "Settings saved."),
     ("bad_json", "Это не JSON", "This is not JSON"),
+    ("nav_surveys", "Опросы", "Surveys"),
+    ("survey_answers", "ответов", "answers"),
+    ("csat_mean", "Средняя оценка CSAT", "CSAT mean"),
+    ("promoters", "Промоутеры", "Promoters"),
+    ("detractors", "Критики", "Detractors"),
+    ("promoters_share", "Промоутеры, %", "Promoters, %"),
+    ("detractors_share", "Критики, %", "Detractors, %"),
+    ("csat_share", "CSAT (4–5), %", "CSAT (4–5), %"),
+    ("survey_over_time", "По периодам", "Over time"),
 ];
 
 /// The label `key` in `lang`; the key itself when there is none (a test
@@ -265,6 +274,7 @@ mod tests {
             include_str!("leads.rs"),
             include_str!("contacts.rs"),
             include_str!("settings.rs"),
+            include_str!("surveys.rs"),
         ];
         let mut missing = Vec::new();
         for src in sources {

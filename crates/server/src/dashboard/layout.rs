@@ -15,6 +15,7 @@ pub const NAV: &[(&str, &str)] = &[
     ("/reports/dynamics", "nav_dynamics"),
     ("/reports/funnel", "nav_funnel"),
     ("/leads", "nav_leads"),
+    ("/surveys", "nav_surveys"),
     ("/settings", "nav_settings"),
 ];
 

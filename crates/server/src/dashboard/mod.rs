@@ -24,6 +24,7 @@ pub mod leads;
 pub mod login;
 pub mod overview;
 pub mod settings;
+pub mod surveys;
 
 use crate::extract::{cookie, SESSION_COOKIE};
 use crate::AppState;
@@ -63,6 +64,7 @@ pub fn routes() -> Router<AppState> {
         .route("/leads", get(leads::page))
         .route("/contacts/{id}", get(contacts::page))
         .route("/settings", get(settings::page))
+        .route("/surveys", get(surveys::page))
         .route("/settings/projects", post(settings::create_project))
         .route("/settings/api-key", post(settings::rotate_key))
         .route("/settings/document", post(settings::save_document))

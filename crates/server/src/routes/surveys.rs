@@ -28,11 +28,13 @@ fn html(status: StatusCode, body: String) -> Response {
     let mut resp = (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response();
     let h = resp.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    // The token is in the URL: never leak it to another site.
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    // The token is in the URL: never leak it to another site (`same-origin`
+    // rather than `no-referrer`, which would make the browser send
+    // `Origin: null` with the form and fail the origin check).
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"),
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'self'"),
     );
     h.insert(
         header::HeaderName::from_static("x-robots-tag"),
