@@ -71,9 +71,10 @@ pub fn build(from: &str, email: &Email) -> Result<Message, SmtpError> {
         .subject(email.subject.clone())
         .message_id(Some(message_id(&email.idempotency_key)));
     let built = match &email.html {
-        Some(html) => {
-            builder.multipart(MultiPart::alternative_plain_html(email.text.clone(), html.clone()))
-        }
+        Some(html) => builder.multipart(MultiPart::alternative_plain_html(
+            email.text.clone(),
+            html.clone(),
+        )),
         None => builder.body(email.text.clone()),
     };
     built.map_err(|e| bad("cannot build the message", &e))
@@ -128,14 +129,20 @@ mod tests {
 
     #[test]
     fn message_ids_come_from_idempotency_keys() {
-        assert_eq!(message_id("automation:12:0"), "<automation.12.0@skvoz.invalid>");
+        assert_eq!(
+            message_id("automation:12:0"),
+            "<automation.12.0@skvoz.invalid>"
+        );
     }
 
     #[test]
     fn builds_text_and_html_with_the_message_id() {
         let m = build("Shop <noreply@shop.ru>", &email("client@mail.ru")).expect("valid");
         let raw = String::from_utf8(m.formatted()).expect("utf-8");
-        assert!(raw.contains("Message-ID: <automation.12.0@skvoz.invalid>"), "{raw}");
+        assert!(
+            raw.contains("Message-ID: <automation.12.0@skvoz.invalid>"),
+            "{raw}"
+        );
         assert!(raw.contains("multipart/alternative"));
         assert!(raw.contains("To: client@mail.ru"));
     }

@@ -324,18 +324,16 @@ impl Filter {
                     .is_some_and(|list| list.iter().any(|v| loosely_equal(g, v)))
             }),
             FilterOp::Regex => got.is_some_and(|g| regex_matches(self.value.as_str(), g)),
-            FilterOp::Gte | FilterOp::Lte => {
-                match (got.and_then(number), number(&self.value)) {
-                    (Some(g), Some(v)) => {
-                        if self.op == FilterOp::Gte {
-                            g >= v
-                        } else {
-                            g <= v
-                        }
+            FilterOp::Gte | FilterOp::Lte => match (got.and_then(number), number(&self.value)) {
+                (Some(g), Some(v)) => {
+                    if self.op == FilterOp::Gte {
+                        g >= v
+                    } else {
+                        g <= v
                     }
-                    _ => false,
                 }
-            }
+                _ => false,
+            },
         }
     }
 
@@ -463,10 +461,7 @@ pub fn validate_automations(
             f.validate(&format!("{p}.trigger.filters[{j}]"))?;
         }
         if a.delay_minutes > MAX_DELAY_MINUTES {
-            return Err(fe(
-                format!("{p}.delay_minutes"),
-                "at most 129600 (90 days)",
-            ));
+            return Err(fe(format!("{p}.delay_minutes"), "at most 129600 (90 days)"));
         }
         for (j, c) in a.conditions.iter().enumerate() {
             let cp = format!("{p}.conditions[{j}]");
@@ -516,7 +511,10 @@ pub fn validate_automations(
                             "via webhook needs the endpoint's id",
                         ));
                     }
-                    if s.event_key.as_ref().is_some_and(|k| k.is_empty() || k.len() > 100) {
+                    if s.event_key
+                        .as_ref()
+                        .is_some_and(|k| k.is_empty() || k.len() > 100)
+                    {
                         return Err(fe(
                             format!("{ap}.send_survey.event_key"),
                             "must be 1-100 characters",
@@ -537,7 +535,10 @@ pub fn validate_automations(
                         return Err(fe(format!("{ap}.email.to"), "must be an e-mail address"));
                     }
                     if e.subject.trim().is_empty() || e.subject.len() > 300 {
-                        return Err(fe(format!("{ap}.email.subject"), "must be 1-300 characters"));
+                        return Err(fe(
+                            format!("{ap}.email.subject"),
+                            "must be 1-300 characters",
+                        ));
                     }
                     if e.text.len() > 10_000 {
                         return Err(fe(format!("{ap}.email.text"), "at most 10000 characters"));
@@ -692,7 +693,12 @@ mod tests {
                 ..Default::default()
             },
         }];
-        validate_automations(&[a.clone()], &SurveySettings::default(), &groups).expect("valid");
+        validate_automations(
+            std::slice::from_ref(&a),
+            &SurveySettings::default(),
+            &groups,
+        )
+        .expect("valid");
         let e = validate_automations(&[a], &SurveySettings::default(), &[]).expect_err("group");
         assert_eq!(e.field, "automations[0].conditions[2].in_group");
     }
@@ -701,15 +707,30 @@ mod tests {
     fn validation_names_bad_fields() {
         let base = json!({"id": "a", "name": "A", "trigger": {"event": "ticket.closed"}, "actions": [{"tag": "x"}]});
         let cases = [
-            (json!({"trigger": {"event": "ticket.opened"}}), "automations[0].trigger.event"),
+            (
+                json!({"trigger": {"event": "ticket.opened"}}),
+                "automations[0].trigger.event",
+            ),
             (
                 json!({"trigger": {"event": "ticket.closed", "filters": [{"field": "x", "op": "regex", "value": "(("}]}}),
                 "automations[0].trigger.filters[0].value",
             ),
-            (json!({"actions": [{"send_survey": {"survey": "nope", "via": "email"}}]}), "automations[0].actions[0].send_survey.survey"),
-            (json!({"actions": [{"send_survey": {"survey": "nps", "via": "webhook"}}]}), "automations[0].actions[0].send_survey.webhook"),
-            (json!({"actions": [{"email": {"to": "nobody", "subject": "s", "text": "t"}}]}), "automations[0].actions[0].email.to"),
-            (json!({"conditions": [{"field": "x", "regex": "(("}]}), "automations[0].conditions[0].regex"),
+            (
+                json!({"actions": [{"send_survey": {"survey": "nope", "via": "email"}}]}),
+                "automations[0].actions[0].send_survey.survey",
+            ),
+            (
+                json!({"actions": [{"send_survey": {"survey": "nps", "via": "webhook"}}]}),
+                "automations[0].actions[0].send_survey.webhook",
+            ),
+            (
+                json!({"actions": [{"email": {"to": "nobody", "subject": "s", "text": "t"}}]}),
+                "automations[0].actions[0].email.to",
+            ),
+            (
+                json!({"conditions": [{"field": "x", "regex": "(("}]}),
+                "automations[0].conditions[0].regex",
+            ),
             (json!({"actions": []}), "automations[0].actions"),
         ];
         for (patch, path) in cases {
@@ -725,12 +746,16 @@ mod tests {
 
     #[test]
     fn field_conditions_and_templates_read_dotted_paths() {
-        let data = json!({"score": 3, "answers": {"what_went_wrong": "slow reply"}, "email": "a@b.ru"});
+        let data =
+            json!({"score": 3, "answers": {"what_went_wrong": "slow reply"}, "email": "a@b.ru"});
         assert!(field_matches(&data, "email", r"@b\.ru$"));
         assert!(!field_matches(&data, "email", r"@c\.ru$"));
         assert!(!field_matches(&data, "phone", ".*"));
         assert_eq!(
-            render_template("NPS {{score}}: {{ answers.what_went_wrong }} {{nope}}!", &data),
+            render_template(
+                "NPS {{score}}: {{ answers.what_went_wrong }} {{nope}}!",
+                &data
+            ),
             "NPS 3: slow reply !"
         );
         assert_eq!(render_template("open {{", &data), "open {{");

@@ -386,10 +386,16 @@ impl Survey {
             })
         };
         if !id_ok(&self.id) {
-            return err(format!("{path}.id"), "must be 1-40 characters of [A-Za-z0-9_-]");
+            return err(
+                format!("{path}.id"),
+                "must be 1-40 characters of [A-Za-z0-9_-]",
+            );
         }
         if !text_ok(&self.title) {
-            return err(format!("{path}.title"), "ru and en must be 1-500 characters");
+            return err(
+                format!("{path}.title"),
+                "ru and en must be 1-500 characters",
+            );
         }
         if self.questions.is_empty() || self.questions.len() > MAX_QUESTIONS {
             return err(format!("{path}.questions"), "must hold 1-10 questions");
@@ -531,9 +537,8 @@ impl SurveySettings {
                 message: m.to_owned(),
             })
         };
-        if !self.public_url.is_empty()
-            && !(self.public_url.starts_with("https://") || self.public_url.starts_with("http://"))
-        {
+        let url = &self.public_url;
+        if !(url.is_empty() || url.starts_with("https://") || url.starts_with("http://")) {
             return err("public_url", "must be an http(s) URL (or empty)");
         }
         if self.public_url.len() > 200 {
@@ -726,7 +731,11 @@ mod tests {
         assert_eq!(s.visible(&answers).len(), 3);
         // Second page: the follow-up is optional text.
         let step = s.step(
-            &fields(&[("score", "2"), ("solved", "no"), ("what_went_wrong", "slow")]),
+            &fields(&[
+                ("score", "2"),
+                ("solved", "no"),
+                ("what_went_wrong", "slow"),
+            ]),
             &shown(&["score", "solved", "what_went_wrong"]),
         );
         let FormStep::Complete(a) = step else {
@@ -770,10 +779,18 @@ mod tests {
     fn bad_answers_come_back_with_errors() {
         let s = Survey::builtin_csat();
         let cases = [
-            (vec![("score", "6"), ("solved", "yes")], "score", "out_of_range"),
+            (
+                vec![("score", "6"), ("solved", "yes")],
+                "score",
+                "out_of_range",
+            ),
             (vec![("score", "x"), ("solved", "yes")], "score", "invalid"),
             (vec![("score", "4")], "solved", "required"),
-            (vec![("score", "4"), ("solved", "maybe")], "solved", "invalid"),
+            (
+                vec![("score", "4"), ("solved", "maybe")],
+                "solved",
+                "invalid",
+            ),
         ];
         for (f, q, code) in cases {
             let step = s.step(&fields(&f), &shown(&["score", "solved"]));
@@ -809,9 +826,6 @@ mod tests {
         assert_eq!(e.field, "surveys.items[1].questions[0].type");
         let mut s = SurveySettings::default();
         s.items.push(Survey::builtin_nps());
-        assert_eq!(
-            s.validate().expect_err("dup").field,
-            "surveys.items[2].id"
-        );
+        assert_eq!(s.validate().expect_err("dup").field, "surveys.items[2].id");
     }
 }

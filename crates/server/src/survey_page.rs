@@ -51,8 +51,16 @@ fn frame(lang: Lang, title: &str, body: &str) -> String {
 fn error_text(lang: Lang, code: &str) -> &'static str {
     match code {
         "required" => t(lang, "Выберите ответ", "Please choose an answer"),
-        "out_of_range" => t(lang, "Такой оценки нет на шкале", "That score is not on the scale"),
-        "too_long" => t(lang, "Слишком длинный ответ (до 2000 символов)", "Too long (2,000 characters at most)"),
+        "out_of_range" => t(
+            lang,
+            "Такой оценки нет на шкале",
+            "That score is not on the scale",
+        ),
+        "too_long" => t(
+            lang,
+            "Слишком длинный ответ (до 2000 символов)",
+            "Too long (2,000 characters at most)",
+        ),
         _ => t(lang, "Непонятный ответ", "We could not read that answer"),
     }
 }
@@ -220,19 +228,39 @@ pub fn notice(lang: Lang, n: Notice) -> String {
     let (title, text) = match n {
         Notice::Unknown => (
             t(lang, "Опрос не найден", "Survey not found"),
-            t(lang, "Проверьте ссылку из письма.", "Please check the link in your message."),
+            t(
+                lang,
+                "Проверьте ссылку из письма.",
+                "Please check the link in your message.",
+            ),
         ),
         Notice::Used => (
             t(lang, "Вы уже ответили", "You have already answered"),
-            t(lang, "Спасибо! Ответ по этой ссылке уже получен.", "Thank you! We already have your answer from this link."),
+            t(
+                lang,
+                "Спасибо! Ответ по этой ссылке уже получен.",
+                "Thank you! We already have your answer from this link.",
+            ),
         ),
         Notice::Expired => (
             t(lang, "Срок ссылки истёк", "This link has expired"),
-            t(lang, "Опрос по этой ссылке закрыт.", "The survey behind this link is closed."),
+            t(
+                lang,
+                "Опрос по этой ссылке закрыт.",
+                "The survey behind this link is closed.",
+            ),
         ),
         Notice::ForeignOrigin => (
-            t(lang, "Форма отправлена с другого сайта", "The form was sent from another site"),
-            t(lang, "Откройте ссылку из письма и ответьте ещё раз.", "Open the link from your message and answer again."),
+            t(
+                lang,
+                "Форма отправлена с другого сайта",
+                "The form was sent from another site",
+            ),
+            t(
+                lang,
+                "Откройте ссылку из письма и ответьте ещё раз.",
+                "Open the link from your message and answer again.",
+            ),
         ),
     };
     frame(

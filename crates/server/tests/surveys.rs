@@ -54,8 +54,13 @@ async fn contact(s: &TestServer, key: &str, email: &str) -> i64 {
 }
 
 async fn invite(s: &TestServer, key: &str, body: serde_json::Value) -> Reply {
-    s.call(Method::POST, "/api/v1/surveys/invitations", Some(key), Some(body))
-        .await
+    s.call(
+        Method::POST,
+        "/api/v1/surveys/invitations",
+        Some(key),
+        Some(body),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -79,8 +84,14 @@ async fn the_page_works_in_steps_without_javascript() {
     let csp = ru.headers.get(header::CONTENT_SECURITY_POLICY).unwrap();
     assert!(csp.to_str().unwrap().contains("form-action 'self'"));
     assert_eq!(ru.headers.get(header::CACHE_CONTROL).unwrap(), "no-store");
-    assert!(page(&s, &path, "en-US").await.text.contains("Rate our support"));
-    assert!(page(&s, &format!("{path}?lang=en"), "ru").await.text.contains("Rate our support"));
+    assert!(page(&s, &path, "en-US")
+        .await
+        .text
+        .contains("Rate our support"));
+    assert!(page(&s, &format!("{path}?lang=en"), "ru")
+        .await
+        .text
+        .contains("Rate our support"));
 
     // Step 1: the score; the yes/no question appears next, no error yet.
     let r = post_form(&s, &path, "_shown=score&score=2", None).await;
@@ -108,7 +119,10 @@ async fn the_page_works_in_steps_without_javascript() {
     .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     // Too big a form is refused before it is read.
-    let big = format!("_shown=score&score=2&what_went_wrong={}", "x".repeat(40_000));
+    let big = format!(
+        "_shown=score&score=2&what_went_wrong={}",
+        "x".repeat(40_000)
+    );
     let r = post_form(&s, &path, &big, Some("http://skvoz.test")).await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
     // The same site's post completes: thanks.
@@ -126,16 +140,29 @@ async fn the_page_works_in_steps_without_javascript() {
     let r = post_form(&s, &path, "_shown=score&score=5", None).await;
     assert_eq!(r.status, StatusCode::GONE);
     // Unknown and malformed tokens: 404.
-    assert_eq!(page(&s, "/s/AAAAAAAAAAAAAAAAAAAAAA", "ru").await.status, StatusCode::NOT_FOUND);
-    assert_eq!(page(&s, "/s/bad%20token", "ru").await.status, StatusCode::NOT_FOUND);
     assert_eq!(
-        page(&s, &format!("/s/{}", "a".repeat(500)), "ru").await.status,
+        page(&s, "/s/AAAAAAAAAAAAAAAAAAAAAA", "ru").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        page(&s, "/s/bad%20token", "ru").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        page(&s, &format!("/s/{}", "a".repeat(500)), "ru")
+            .await
+            .status,
         StatusCode::NOT_FOUND
     );
 
     // The answer, its event and its report.
     let rep = s
-        .call(Method::GET, "/api/v1/reports/nps?granularity=week", Some(&key), None)
+        .call(
+            Method::GET,
+            "/api/v1/reports/nps?granularity=week",
+            Some(&key),
+            None,
+        )
         .await;
     assert_eq!(rep.status, StatusCode::OK, "{}", rep.text);
     assert_eq!(rep.body["totals"]["csat_answers"], 1);
@@ -204,17 +231,32 @@ async fn reports_groups_and_invitations_stay_in_their_project() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let r = invite(&s, &a, json!({"survey": "nps", "contact_id": c})).await;
     let path = r.body["path"].as_str().unwrap().to_owned();
-    let r = post_form(&s, &path, "_shown=score,improve&score=3&improve=price", None).await;
+    let r = post_form(
+        &s,
+        &path,
+        "_shown=score,improve&score=3&improve=price",
+        None,
+    )
+    .await;
     assert!(r.text.contains("id=\"thanks\""), "{}", r.text);
 
-    let ra = s.call(Method::GET, "/api/v1/reports/nps", Some(&a), None).await;
+    let ra = s
+        .call(Method::GET, "/api/v1/reports/nps", Some(&a), None)
+        .await;
     assert_eq!(ra.body["totals"]["nps"], -100.0, "{}", ra.text);
     assert_eq!(ra.body["by_channel"][0]["channel"], "(none)");
-    let rb = s.call(Method::GET, "/api/v1/reports/nps", Some(&b), None).await;
+    let rb = s
+        .call(Method::GET, "/api/v1/reports/nps", Some(&b), None)
+        .await;
     assert_eq!(rb.body["totals"]["answers"], 0, "{}", rb.text);
 
     let ga = s
-        .call(Method::GET, "/api/v1/groups/detractors/contacts", Some(&a), None)
+        .call(
+            Method::GET,
+            "/api/v1/groups/detractors/contacts",
+            Some(&a),
+            None,
+        )
         .await;
     assert_eq!(ga.body["count"], 1, "{}", ga.text);
     assert_eq!(ga.body["contacts"][0]["contact_id"], c);
@@ -238,9 +280,17 @@ async fn reports_groups_and_invitations_stay_in_their_project() {
         lines.next(),
         Some("contact_id,name,email,phone,last_score,last_survey,channel")
     );
-    assert_eq!(lines.next(), Some(format!("{c},Client,x@a.test,,3,nps,").as_str()));
+    assert_eq!(
+        lines.next(),
+        Some(format!("{c},Client,x@a.test,,3,nps,").as_str())
+    );
     let gb = s
-        .call(Method::GET, "/api/v1/groups/detractors/contacts", Some(&b), None)
+        .call(
+            Method::GET,
+            "/api/v1/groups/detractors/contacts",
+            Some(&b),
+            None,
+        )
         .await;
     assert_eq!(gb.body["count"], 0, "{}", gb.text);
     let missing = s
@@ -249,12 +299,15 @@ async fn reports_groups_and_invitations_stay_in_their_project() {
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert_eq!(error_code(&missing), "not_found");
     let bad = s
-        .call(Method::GET, "/api/v1/reports/nps?granularity=hour", Some(&a), None)
+        .call(
+            Method::GET,
+            "/api/v1/reports/nps?granularity=hour",
+            Some(&a),
+            None,
+        )
         .await;
     assert_eq!(bad.body["error"]["field"], "granularity");
-    let none = s
-        .call(Method::GET, "/api/v1/reports/nps", None, None)
-        .await;
+    let none = s.call(Method::GET, "/api/v1/reports/nps", None, None).await;
     assert_eq!(none.status, StatusCode::UNAUTHORIZED);
 }
 
@@ -262,19 +315,36 @@ async fn reports_groups_and_invitations_stay_in_their_project() {
 async fn settings_sections_validate_and_mask_the_smtp_password() {
     let s = TestServer::new().await;
     let (_, _, key) = s.project("shop").await;
-    let mut doc = s.call(Method::GET, "/api/v1/settings", Some(&key), None).await.body;
+    let mut doc = s
+        .call(Method::GET, "/api/v1/settings", Some(&key), None)
+        .await
+        .body;
     assert_eq!(doc["surveys"]["items"][0]["id"], "nps");
     assert_eq!(doc["surveys"]["items"][1]["id"], "csat");
     doc["smtp"] = json!({"host": "smtp.shop.test", "port": 465, "tls": "tls", "username": "u", "password": "p4ss", "from": "noreply@shop.test"});
     doc["automations"] = json!([{"id": "x", "name": "X", "trigger": {"event": "ticket.closed"},
         "actions": [{"send_survey": {"survey": "csat", "via": "email"}}], "conditions": [{"in_group": "ghost"}]}]);
-    let r = s.call(Method::PUT, "/api/v1/settings", Some(&key), Some(doc.clone())).await;
+    let r = s
+        .call(
+            Method::PUT,
+            "/api/v1/settings",
+            Some(&key),
+            Some(doc.clone()),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(r.body["error"]["field"], "automations[0].conditions[0].in_group");
+    assert_eq!(
+        r.body["error"]["field"],
+        "automations[0].conditions[0].in_group"
+    );
     doc["automations"][0]["conditions"] = json!([]);
-    let r = s.call(Method::PUT, "/api/v1/settings", Some(&key), Some(doc)).await;
+    let r = s
+        .call(Method::PUT, "/api/v1/settings", Some(&key), Some(doc))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let read = s.call(Method::GET, "/api/v1/settings", Some(&key), None).await;
+    let read = s
+        .call(Method::GET, "/api/v1/settings", Some(&key), None)
+        .await;
     assert_eq!(read.body["smtp"]["password"], "********");
     assert_eq!(read.body["smtp"]["host"], "smtp.shop.test");
 }
@@ -311,18 +381,43 @@ async fn a_delayed_run_fires_after_the_store_is_reopened() {
 
     // A new process: the run is still there and fires once due.
     let app = open();
-    assert_eq!(app.automations.tick(now + Duration::minutes(10)).await.unwrap(), 0);
-    assert_eq!(app.automations.tick(now + Duration::minutes(31)).await.unwrap(), 1);
-    assert_eq!(app.automations.tick(now + Duration::minutes(32)).await.unwrap(), 0);
+    assert_eq!(
+        app.automations
+            .tick(now + Duration::minutes(10))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        app.automations
+            .tick(now + Duration::minutes(31))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        app.automations
+            .tick(now + Duration::minutes(32))
+            .await
+            .unwrap(),
+        0
+    );
     let runs = app.store.automation_runs(scope, 10).await.unwrap();
-    assert_eq!(runs.len(), 1, "the event started one run, not one per process");
+    assert_eq!(
+        runs.len(),
+        1,
+        "the event started one run, not one per process"
+    );
     assert_eq!(runs[0].status, skvoz_store::RunStatus::Done);
     let messages = app.store.run_messages(scope, runs[0].id).await.unwrap();
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0].destination_kind, "webhook");
     assert_eq!(messages[0].destination, "crm");
     assert_eq!(messages[0].payload["event"], "lead.created");
-    assert_eq!(app.store.contact_tags(scope, c).await.unwrap(), vec!["lead".to_owned()]);
+    assert_eq!(
+        app.store.contact_tags(scope, c).await.unwrap(),
+        vec!["lead".to_owned()]
+    );
 }
 
 /// Conditions are checked when a run fires: a contact surveyed within the
@@ -344,7 +439,12 @@ async fn conditions_are_checked_when_a_run_fires() {
     let c = contact(&s, &key, "e@shop.test").await;
     s.app.automations.tick(Utc::now()).await.unwrap();
     let runs = s.app.store.automation_runs(scope, 10).await.unwrap();
-    assert_eq!(runs[0].status, skvoz_store::RunStatus::Done, "{:?}", runs[0]);
+    assert_eq!(
+        runs[0].status,
+        skvoz_store::RunStatus::Done,
+        "{:?}",
+        runs[0]
+    );
     let m = s.app.store.run_messages(scope, runs[0].id).await.unwrap();
     assert_eq!(m[0].destination_kind, "esputnik");
     assert_eq!(m[0].payload["eventTypeKey"], "nps_invite");
@@ -361,14 +461,30 @@ async fn conditions_are_checked_when_a_run_fires() {
     assert!(url.starts_with("https://skvoz.shop.test/s/"), "{url}");
     // The same contact again within 7 days: skipped.
     let r = s
-        .call(Method::POST, "/api/v1/leads", Some(&key), Some(json!({"email": "e@shop.test", "form": "again"})))
+        .call(
+            Method::POST,
+            "/api/v1/leads",
+            Some(&key),
+            Some(json!({"email": "e@shop.test", "form": "again"})),
+        )
         .await;
     assert_eq!(r.body["contact_id"], c);
     s.app.automations.tick(Utc::now()).await.unwrap();
     let runs = s.app.store.automation_runs(scope, 10).await.unwrap();
-    assert_eq!(runs[0].status, skvoz_store::RunStatus::Skipped, "{:?}", runs[0]);
+    assert_eq!(
+        runs[0].status,
+        skvoz_store::RunStatus::Skipped,
+        "{:?}",
+        runs[0]
+    );
     assert!(runs[0].note.as_deref().unwrap().contains("7 days"));
-    assert!(s.app.store.run_messages(scope, runs[0].id).await.unwrap().is_empty());
+    assert!(s
+        .app
+        .store
+        .run_messages(scope, runs[0].id)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 #[tokio::test]
@@ -387,13 +503,20 @@ async fn the_demo_has_survey_answers_for_the_report_and_the_page() {
     let r = s
         .call(
             Method::GET,
-            &format!("/api/v1/reports/nps?from={from}&to={}", options.end + Duration::days(3)),
+            &format!(
+                "/api/v1/reports/nps?from={from}&to={}",
+                options.end + Duration::days(3)
+            ),
             Some(&created.api_key),
             None,
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    assert_eq!(r.body["totals"]["answers"], stats.survey_answers, "{}", r.text);
+    assert_eq!(
+        r.body["totals"]["answers"], stats.survey_answers,
+        "{}",
+        r.text
+    );
     assert!(r.body["totals"]["nps_answers"].as_u64().unwrap() > 0);
     assert!(r.body["totals"]["csat_answers"].as_u64().unwrap() > 0);
     let channels: u64 = r.body["by_channel"]
@@ -405,18 +528,36 @@ async fn the_demo_has_survey_answers_for_the_report_and_the_page() {
     assert_eq!(channels, stats.survey_answers, "channels add up");
     assert!(r.body["by_channel"].as_array().unwrap().len() > 1);
     // The dashboard page shows them.
-    s.app.auth.create_user("admin", "survey-page-password", true).await.unwrap();
+    s.app
+        .auth
+        .create_user("admin", "survey-page-password", true)
+        .await
+        .unwrap();
     let login = Request::post("/login")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from("login=admin&password=survey-page-password&next=/"))
+        .body(Body::from(
+            "login=admin&password=survey-page-password&next=/",
+        ))
         .unwrap();
     let r = s.send(login).await;
-    let cookie = r.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap().split(';').next().unwrap().to_owned();
-    let req = Request::get(format!("/surveys?from={from}&to={}&granularity=week", options.end))
-        .header(header::COOKIE, cookie)
-        .header(header::ACCEPT_LANGUAGE, "en")
-        .body(Body::empty())
-        .unwrap();
+    let cookie = r
+        .headers
+        .get(header::SET_COOKIE)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let req = Request::get(format!(
+        "/surveys?from={from}&to={}&granularity=week",
+        options.end
+    ))
+    .header(header::COOKIE, cookie)
+    .header(header::ACCEPT_LANGUAGE, "en")
+    .body(Body::empty())
+    .unwrap();
     let r = s.send(req).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert!(r.text.contains("id=\"survey-trend\""));

@@ -325,16 +325,23 @@ async fn a_survey_e_mail_is_answered_in_chromium_and_its_follow_up_runs() {
     assert_eq!(mail.from, "<noreply@shop.test>");
     assert_eq!(mail.to, vec!["<client@mail.test>".to_owned()]);
     assert!(
-        mail.data.contains(&format!("Message-ID: <automation.{run_id}.0@skvoz.invalid>")),
+        mail.data.contains(&format!(
+            "Message-ID: <automation.{run_id}.0@skvoz.invalid>"
+        )),
         "{}",
         mail.data
     );
-    let link = survey_link(&mail.data, &origin).unwrap_or_else(|| panic!("no link in {}", mail.data));
+    let link =
+        survey_link(&mail.data, &origin).unwrap_or_else(|| panic!("no link in {}", mail.data));
 
     // Chromium answers it.
     *driver_html.lock().unwrap() = DRIVER.replace("LINK", &link);
     let run = chromium.dump_dom(&format!("{origin}/__test/drive")).await;
-    assert!(run.status.success(), "chromium failed:\n{}", run.stderr_tail(30));
+    assert!(
+        run.status.success(),
+        "chromium failed:\n{}",
+        run.stderr_tail(30)
+    );
     let text = browser::element_text(&run.stdout, "out").expect("the driver's output");
     let out: Value = serde_json::from_str(&text)
         .unwrap_or_else(|e| panic!("driver output {text:?}: {e}\n{}", run.stderr_tail(30)));
@@ -342,7 +349,11 @@ async fn a_survey_e_mail_is_answered_in_chromium_and_its_follow_up_runs() {
     assert_eq!(out["title"], "Rate our support", "{out}");
     let steps = out["steps"].as_array().unwrap();
     assert_eq!(steps[0]["questions"], json!(["q-score"]), "{out}");
-    assert_eq!(steps[1]["questions"], json!(["q-score", "q-solved"]), "{out}");
+    assert_eq!(
+        steps[1]["questions"],
+        json!(["q-score", "q-solved"]),
+        "{out}"
+    );
     assert_eq!(
         steps[2]["questions"],
         json!(["q-score", "q-solved", "q-what_went_wrong"]),
@@ -356,7 +367,7 @@ async fn a_survey_e_mail_is_answered_in_chromium_and_its_follow_up_runs() {
         );
     }
     assert_eq!(out["thanks"], true, "{out}");
-    let console = run.console_messages(&[origin.clone()]);
+    let console = run.console_messages(std::slice::from_ref(&origin));
     assert!(console.is_empty(), "console:\n{}", console.join("\n"));
 
     // The answer is in the report.
@@ -393,9 +404,17 @@ async fn a_survey_e_mail_is_answered_in_chromium_and_its_follow_up_runs() {
     assert_eq!(messages[1]["payload"]["data"]["answers"]["solved"], "no");
     let follow_id = follow["id"].as_i64().unwrap();
     assert_eq!(deliver_smtp(&s, project, follow_id).await, 1);
-    assert_eq!(inbox.lock().unwrap()[1].to, vec!["<manager@shop.test>".to_owned()]);
+    assert_eq!(
+        inbox.lock().unwrap()[1].to,
+        vec!["<manager@shop.test>".to_owned()]
+    );
     let group = s
-        .call(Method::GET, "/api/v1/groups/unhappy/contacts", Some(&key), None)
+        .call(
+            Method::GET,
+            "/api/v1/groups/unhappy/contacts",
+            Some(&key),
+            None,
+        )
         .await;
     assert_eq!(group.body["count"], 1, "{}", group.text);
     assert_eq!(group.body["contacts"][0]["email"], "client@mail.test");
@@ -425,5 +444,7 @@ async fn a_survey_e_mail_is_answered_in_chromium_and_its_follow_up_runs() {
     assert!(url.starts_with(&origin));
     let shot = chromium.screenshot(url, &png, 375, 812).await;
     assert!(shot.status.success(), "{}", shot.stderr_tail(20));
-    assert!(std::fs::metadata(&png).map(|m| m.len() > 3000).unwrap_or(false));
+    assert!(std::fs::metadata(&png)
+        .map(|m| m.len() > 3000)
+        .unwrap_or(false));
 }

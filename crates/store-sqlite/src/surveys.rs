@@ -163,7 +163,13 @@ fn answer_tx(
     let event_id = crate::events::emit(
         tx,
         project,
-        &crate::events::event(EventKind::SurveyAnswered, inv.contact_id, answer_id, at, data),
+        &crate::events::event(
+            EventKind::SurveyAnswered,
+            inv.contact_id,
+            answer_id,
+            at,
+            data,
+        ),
     )?;
     Ok(AnswerOutcome::Recorded {
         answer_id,
@@ -174,7 +180,10 @@ fn answer_tx(
 /// The group query: the project's live contacts (merged ones count as
 /// their survivor) meeting every criterion of the rule.
 fn group_sql(rule: &GroupRule, only: bool) -> String {
-    let mut conds = vec!["c.project_id = ?1".to_owned(), "c.merged_into IS NULL".to_owned()];
+    let mut conds = vec![
+        "c.project_id = ?1".to_owned(),
+        "c.merged_into IS NULL".to_owned(),
+    ];
     if rule.has_survey_criteria() {
         let mut a = vec![
             "a.project_id = ?1".to_owned(),

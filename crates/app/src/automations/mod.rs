@@ -194,7 +194,11 @@ impl AutomationEngine {
         if id.is_none() {
             if let Some(t) = field(&run.event_data, "ticket_id").and_then(Value::as_i64) {
                 if run.event_kind == "ticket.closed" {
-                    id = self.store.ticket(scope, t).await?.and_then(|t| t.contact_id);
+                    id = self
+                        .store
+                        .ticket(scope, t)
+                        .await?
+                        .and_then(|t| t.contact_id);
                 }
             }
         }
@@ -237,7 +241,10 @@ impl AutomationEngine {
             ));
         };
         let contact = self.contact_info(ctx.scope, run).await?;
-        if let Some(reason) = self.failed_condition(ctx, automation, run, &contact, now).await? {
+        if let Some(reason) = self
+            .failed_condition(ctx, automation, run, &contact, now)
+            .await?
+        {
             return Ok(stop(RunStatus::Skipped, reason));
         }
         let mut c = RunCompletion {
@@ -358,8 +365,7 @@ impl AutomationEngine {
                     }
                 }
                 Condition::InGroup { in_group } => {
-                    let Some(group) = ctx.settings.groups.iter().find(|g| &g.id == in_group)
-                    else {
+                    let Some(group) = ctx.settings.groups.iter().find(|g| &g.id == in_group) else {
                         return Ok(Some(format!("group `{in_group}` is not in the settings")));
                     };
                     let member = match contact.id {
@@ -412,7 +418,11 @@ impl AutomationEngine {
                 let Some(to) = contact.email.clone() else {
                     return Ok(Err("the contact has no e-mail address".into()));
                 };
-                ("smtp", "default".to_owned(), survey_email(survey, &to, &url))
+                (
+                    "smtp",
+                    "default".to_owned(),
+                    survey_email(survey, &to, &url),
+                )
             }
             SurveyVia::Webhook => (
                 "webhook",
@@ -433,7 +443,7 @@ impl AutomationEngine {
             SurveyVia::Esputnik => {
                 let Some(key_value) = contact.email.clone().or(contact.phone.clone()) else {
                     return Ok(Err(
-                        "an eSputnik event needs the contact's e-mail or phone".into(),
+                        "an eSputnik event needs the contact's e-mail or phone".into()
                     ));
                 };
                 let event_key = s.event_key.as_deref().unwrap_or(DEFAULT_SURVEY_EVENT);
@@ -477,7 +487,12 @@ fn new_run(e: &StoredEvent, a: &Automation) -> NewRun {
 
 /// The eSputnik v2/event body: the event's scalar fields as params, then
 /// `extra`.
-pub fn esputnik_body(event_key: &str, key_value: &str, data: &Value, extra: &[(&str, &str)]) -> Value {
+pub fn esputnik_body(
+    event_key: &str,
+    key_value: &str,
+    data: &Value,
+    extra: &[(&str, &str)],
+) -> Value {
     let mut params: Vec<Value> = Vec::new();
     if let Value::Object(m) = data {
         for (k, v) in m {
@@ -547,7 +562,10 @@ mod tests {
     fn survey_emails_carry_the_link_in_text_and_html() {
         let m = survey_email(&Survey::builtin_csat(), "c@d.ru", "https://s.example/s/abc");
         assert_eq!(m["to"], "c@d.ru");
-        assert!(m["text"].as_str().expect("text").contains("https://s.example/s/abc"));
+        assert!(m["text"]
+            .as_str()
+            .expect("text")
+            .contains("https://s.example/s/abc"));
         assert!(m["html"]
             .as_str()
             .expect("html")

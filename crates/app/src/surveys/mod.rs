@@ -181,11 +181,9 @@ impl SurveyService {
         via: &str,
         now: DateTime<Utc>,
     ) -> Result<Invited, AppError> {
-        let survey = ctx
-            .settings
-            .surveys
-            .survey(survey_id)
-            .ok_or_else(|| AppError::invalid("survey", "no such survey in settings.surveys.items"))?;
+        let survey = ctx.settings.surveys.survey(survey_id).ok_or_else(|| {
+            AppError::invalid("survey", "no such survey in settings.surveys.items")
+        })?;
         if let Some(c) = target.contact_id {
             if self.store.contact(ctx.scope, c).await?.is_none() {
                 return Err(AppError::invalid("contact_id", "no such contact"));
@@ -201,9 +199,7 @@ impl SurveyService {
                 return Err(AppError::invalid("deal_id", "no such deal"));
             }
         }
-        let (token, inv) = self
-            .prepare(ctx, survey, &target, via, None, now)
-            .await?;
+        let (token, inv) = self.prepare(ctx, survey, &target, via, None, now).await?;
         let expires_at = inv.expires_at;
         let invitation_id = self.store.create_invitation(ctx.scope, inv).await?;
         Ok(Invited {
@@ -215,7 +211,11 @@ impl SurveyService {
     }
 
     /// The open invitation of a token, or why there is none.
-    pub async fn open(&self, token: &str, now: DateTime<Utc>) -> Result<Result<OpenSurvey, Closed>, AppError> {
+    pub async fn open(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Result<OpenSurvey, Closed>, AppError> {
         if token.is_empty()
             || token.len() > MAX_TOKEN_LEN
             || !token
@@ -224,7 +224,11 @@ impl SurveyService {
         {
             return Ok(Err(Closed::Unknown));
         }
-        let Some(invitation) = self.store.invitation_by_token_hash(&token_hash(token)).await? else {
+        let Some(invitation) = self
+            .store
+            .invitation_by_token_hash(&token_hash(token))
+            .await?
+        else {
             return Ok(Err(Closed::Unknown));
         };
         if invitation.answered_at.is_some() {

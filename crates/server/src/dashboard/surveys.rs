@@ -13,7 +13,8 @@ use serde_json::Value;
 use skvoz_app::surveys::report::NpsQuery;
 
 fn pct(v: &Value) -> String {
-    v.as_f64().map_or_else(|| "—".to_owned(), |x| format!("{x:.1}"))
+    v.as_f64()
+        .map_or_else(|| "—".to_owned(), |x| format!("{x:.1}"))
 }
 
 fn count(v: &Value) -> u64 {

@@ -25,13 +25,21 @@ pub const MAX_FORM_BYTES: usize = 32 * 1024;
 const MAX_FIELDS: usize = 40;
 
 fn html(status: StatusCode, body: String) -> Response {
-    let mut resp = (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response();
+    let mut resp = (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        body,
+    )
+        .into_response();
     let h = resp.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     // The token is in the URL: never leak it to another site (`same-origin`
     // rather than `no-referrer`, which would make the browser send
     // `Origin: null` with the form and fail the origin check).
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'self'"),
@@ -45,7 +53,10 @@ fn html(status: StatusCode, body: String) -> Response {
 
 fn closed_page(lang: crate::dashboard::i18n::Lang, closed: Closed) -> Response {
     match closed {
-        Closed::Unknown => html(StatusCode::NOT_FOUND, survey_page::notice(lang, Notice::Unknown)),
+        Closed::Unknown => html(
+            StatusCode::NOT_FOUND,
+            survey_page::notice(lang, Notice::Unknown),
+        ),
         Closed::Used => html(StatusCode::GONE, survey_page::notice(lang, Notice::Used)),
         Closed::Expired => html(StatusCode::GONE, survey_page::notice(lang, Notice::Expired)),
     }
@@ -238,7 +249,11 @@ pub async fn group_contacts(
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Response> {
     let ctx = state.app.contexts.by_id(project.0.id).await?;
-    let members = state.app.surveys.group_members(&ctx, &id, Utc::now()).await?;
+    let members = state
+        .app
+        .surveys
+        .group_members(&ctx, &id, Utc::now())
+        .await?;
     match q.get("format").map(String::as_str) {
         None | Some("json") => Ok(Json(serde_json::json!({
             "group": id,
@@ -290,7 +305,8 @@ pub async fn automation_runs(
             .run_messages(ctx.scope, run.id)
             .await
             .map_err(skvoz_app::AppError::from)?;
-        let mut v = serde_json::to_value(&run).map_err(|e| ApiError::from(skvoz_app::AppError::Internal(e.to_string())))?;
+        let mut v = serde_json::to_value(&run)
+            .map_err(|e| ApiError::from(skvoz_app::AppError::Internal(e.to_string())))?;
         v["messages"] = serde_json::to_value(messages).unwrap_or_default();
         out.push(v);
     }

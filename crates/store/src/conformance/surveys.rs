@@ -46,7 +46,10 @@ pub async fn survey_answers_consume_tokens_and_stay_scoped<S: Store>(store: &S) 
     let contact = store
         .record_lead(
             a,
-            lead(vec![Identity::new(IdentityKind::Email, "n@p.ru")], Some("f1")),
+            lead(
+                vec![Identity::new(IdentityKind::Email, "n@p.ru")],
+                Some("f1"),
+            ),
             policy(),
         )
         .await
@@ -78,7 +81,10 @@ pub async fn survey_answers_consume_tokens_and_stay_scoped<S: Store>(store: &S) 
         AnswerOutcome::Unknown
     );
     let before = store.project_events(a, 0, 100).await.expect("events").len();
-    let AnswerOutcome::Recorded { answer_id, event_id } = store
+    let AnswerOutcome::Recorded {
+        answer_id,
+        event_id,
+    } = store
         .answer_invitation(a, inv, answer(2, now))
         .await
         .expect("answer")
@@ -98,7 +104,12 @@ pub async fn survey_answers_consume_tokens_and_stay_scoped<S: Store>(store: &S) 
     let e = events.last().expect("event");
     assert_eq!(
         (e.id, e.kind, e.subject_id, e.contact_id),
-        (event_id, EventKind::SurveyAnswered, Some(answer_id), Some(contact))
+        (
+            event_id,
+            EventKind::SurveyAnswered,
+            Some(answer_id),
+            Some(contact)
+        )
     );
     assert_eq!(e.data["score"], json!(2));
     assert_eq!(e.data["answers"]["solved"], json!("no"));
@@ -130,7 +141,10 @@ pub async fn survey_answers_consume_tokens_and_stay_scoped<S: Store>(store: &S) 
         .await
         .expect("answers");
     assert_eq!(answers.len(), 1);
-    assert_eq!((answers[0].score, answers[0].contact_id), (2, Some(contact)));
+    assert_eq!(
+        (answers[0].score, answers[0].contact_id),
+        (2, Some(contact))
+    );
     assert!(store
         .answers_between(b, now - Duration::hours(1), now + Duration::hours(1), 100)
         .await
@@ -198,12 +212,19 @@ pub async fn survey_answers_consume_tokens_and_stay_scoped<S: Store>(store: &S) 
         ..Default::default()
     };
     store.tag_contact(a, contact, "vip").await.expect("tag");
-    store.tag_contact(a, contact, "vip").await.expect("tag again");
+    store
+        .tag_contact(a, contact, "vip")
+        .await
+        .expect("tag again");
     assert_eq!(
         store.contact_tags(a, contact).await.expect("tags"),
         vec!["vip".to_owned()]
     );
-    assert!(store.contact_tags(b, contact).await.expect("tags").is_empty());
+    assert!(store
+        .contact_tags(b, contact)
+        .await
+        .expect("tags")
+        .is_empty());
     assert_eq!(
         store
             .group_members(a, &vip, now, None, 100)
@@ -236,12 +257,22 @@ pub async fn automation_runs_fire_once_and_stay_scoped<S: Store>(store: &S) {
     };
     assert_eq!(
         store
-            .create_runs("automations-test", 5, vec![run(5, now - Duration::minutes(1))])
+            .create_runs(
+                "automations-test",
+                5,
+                vec![run(5, now - Duration::minutes(1))]
+            )
             .await
             .expect("runs"),
         1
     );
-    assert_eq!(store.event_cursor("automations-test").await.expect("cursor"), 5);
+    assert_eq!(
+        store
+            .event_cursor("automations-test")
+            .await
+            .expect("cursor"),
+        5
+    );
     // A replay of the same event creates nothing new.
     assert_eq!(
         store
@@ -254,7 +285,13 @@ pub async fn automation_runs_fire_once_and_stay_scoped<S: Store>(store: &S) {
             .expect("runs"),
         1
     );
-    assert_eq!(store.event_cursor("automations-test").await.expect("cursor"), 6);
+    assert_eq!(
+        store
+            .event_cursor("automations-test")
+            .await
+            .expect("cursor"),
+        6
+    );
     let due = store.due_runs(now, 100).await.expect("due");
     assert_eq!(due.len(), 1);
     assert_eq!((due[0].event_id, due[0].status), (5, RunStatus::Pending));
@@ -319,9 +356,5 @@ pub async fn automation_runs_fire_once_and_stay_scoped<S: Store>(store: &S) {
     assert_eq!(runs[1].status, RunStatus::Done);
     assert_eq!(runs[1].step, 2);
     assert!(store.automation_runs(b, 10).await.expect("runs").is_empty());
-    assert!(store
-        .due_runs(now, 100)
-        .await
-        .expect("due")
-        .is_empty());
+    assert!(store.due_runs(now, 100).await.expect("due").is_empty());
 }
