@@ -28,6 +28,7 @@ const PAGES: &[&str] = &[
     "/reports/dynamics",
     "/reports/funnel",
     "/leads",
+    "/surveys",
     "/settings",
 ];
 

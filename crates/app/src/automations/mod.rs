@@ -54,18 +54,17 @@ pub struct AutomationEngine {
     surveys: SurveyService,
 }
 
-/// What a due run's preparation decided.
-struct Prepared {
-    status: RunStatus,
-    note: Option<String>,
-    completion: Option<RunCompletion>,
-}
-
-fn stop(status: RunStatus, note: impl Into<String>) -> Prepared {
-    Prepared {
+/// A run that ends without actions (skipped, cancelled, failed): nothing
+/// but its status and why.
+fn stop(status: RunStatus, note: impl Into<String>, at: DateTime<Utc>) -> RunCompletion {
+    RunCompletion {
         status,
+        step: 0,
         note: Some(note.into()),
-        completion: None,
+        invitations: Vec::new(),
+        messages: Vec::new(),
+        tags: Vec::new(),
+        at,
     }
 }
 
@@ -128,23 +127,14 @@ impl AutomationEngine {
                 Err(AppError::NotFound(_)) => continue,
                 Err(e) => return Err(e),
             };
-            let p = match self.prepare(&ctx, &run, now).await {
-                Ok(p) => p,
+            let completion = match self.prepare(&ctx, &run, now).await {
+                Ok(c) => c,
                 Err(e) => {
                     // A store hiccup: the run stays pending and is tried again.
                     tracing::warn!(run = run.id, error = %e, "preparing an automation run failed");
                     continue;
                 }
             };
-            let completion = p.completion.unwrap_or(RunCompletion {
-                status: p.status,
-                step: 0,
-                note: p.note,
-                invitations: Vec::new(),
-                messages: Vec::new(),
-                tags: Vec::new(),
-                at: now,
-            });
             let status = completion.status;
             if self
                 .store
@@ -179,6 +169,22 @@ impl AutomationEngine {
                 }
             }
         });
+    }
+
+    /// A project's latest runs, newest first, each with the outbox messages
+    /// it enqueued (and their delivery status) under `messages`.
+    pub async fn history(&self, scope: Scope, limit: usize) -> Result<Vec<Value>, AppError> {
+        let runs = self.store.automation_runs(scope, limit).await?;
+        let mut out = Vec::with_capacity(runs.len());
+        for run in runs {
+            let messages = self.store.run_messages(scope, run.id).await?;
+            let mut v =
+                serde_json::to_value(&run).map_err(|e| AppError::Internal(e.to_string()))?;
+            v["messages"] =
+                serde_json::to_value(messages).map_err(|e| AppError::Internal(e.to_string()))?;
+            out.push(v);
+        }
+        Ok(out)
     }
 
     async fn contact_info(
@@ -228,7 +234,7 @@ impl AutomationEngine {
         ctx: &ProjectContext,
         run: &AutomationRun,
         now: DateTime<Utc>,
-    ) -> Result<Prepared, AppError> {
+    ) -> Result<RunCompletion, AppError> {
         let Some(automation) = ctx
             .settings
             .automations
@@ -238,6 +244,7 @@ impl AutomationEngine {
             return Ok(stop(
                 RunStatus::Cancelled,
                 "the automation was removed or disabled",
+                now,
             ));
         };
         let contact = self.contact_info(ctx.scope, run).await?;
@@ -245,7 +252,7 @@ impl AutomationEngine {
             .failed_condition(ctx, automation, run, &contact, now)
             .await?
         {
-            return Ok(stop(RunStatus::Skipped, reason));
+            return Ok(stop(RunStatus::Skipped, reason, now));
         }
         let mut c = RunCompletion {
             status: RunStatus::Done,
@@ -274,6 +281,7 @@ impl AutomationEngine {
                             return Ok(stop(
                                 RunStatus::Failed,
                                 format!("survey `{}` is not in the settings", s.survey),
+                                now,
                             ))
                         }
                     };
@@ -285,7 +293,7 @@ impl AutomationEngine {
                             c.invitations.push(inv);
                             c.messages.push(m);
                         }
-                        Err(reason) => return Ok(stop(RunStatus::Failed, reason)),
+                        Err(reason) => return Ok(stop(RunStatus::Failed, reason, now)),
                     }
                 }
                 Action::Webhook(endpoint) => c.messages.push(message(
@@ -304,6 +312,7 @@ impl AutomationEngine {
                         return Ok(stop(
                             RunStatus::Failed,
                             "an eSputnik event needs the contact's e-mail or phone",
+                            now,
                         ));
                     };
                     c.messages.push(message(
@@ -324,16 +333,12 @@ impl AutomationEngine {
                 )),
                 Action::Tag(tag) => match contact.id {
                     Some(id) => c.tags.push((id, tag.clone())),
-                    None => return Ok(stop(RunStatus::Failed, "tagging needs a contact")),
+                    None => return Ok(stop(RunStatus::Failed, "tagging needs a contact", now)),
                 },
             }
             c.step = (i + 1) as u32;
         }
-        Ok(Prepared {
-            status: RunStatus::Done,
-            note: None,
-            completion: Some(c),
-        })
+        Ok(c)
     }
 
     /// The first condition that does not hold now, as a reason.

@@ -294,21 +294,6 @@ pub async fn automation_runs(
 ) -> ApiResult<Json<serde_json::Value>> {
     let ctx = state.app.contexts.by_id(project.0.id).await?;
     let limit = usize_param(&q, "limit")?.unwrap_or(50).clamp(1, 500);
-    let store = &state.app.store;
-    let runs = store
-        .automation_runs(ctx.scope, limit)
-        .await
-        .map_err(skvoz_app::AppError::from)?;
-    let mut out = Vec::with_capacity(runs.len());
-    for run in runs {
-        let messages = store
-            .run_messages(ctx.scope, run.id)
-            .await
-            .map_err(skvoz_app::AppError::from)?;
-        let mut v = serde_json::to_value(&run)
-            .map_err(|e| ApiError::from(skvoz_app::AppError::Internal(e.to_string())))?;
-        v["messages"] = serde_json::to_value(messages).unwrap_or_default();
-        out.push(v);
-    }
-    Ok(Json(serde_json::json!({ "runs": out })))
+    let runs = state.app.automations.history(ctx.scope, limit).await?;
+    Ok(Json(serde_json::json!({ "runs": runs })))
 }
