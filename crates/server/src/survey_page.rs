@@ -132,7 +132,7 @@ pub fn form(
                 }
                 body.push_str("</div>");
                 if q.kind == QuestionType::Score {
-                    let (low, high) = if q.kind == QuestionType::Score && hi == 10 {
+                    let (low, high) = if hi == 10 {
                         (
                             t(lang, "Точно нет", "Not at all likely"),
                             t(lang, "Обязательно", "Extremely likely"),

@@ -237,7 +237,12 @@ impl SurveyService {
         if invitation.expires_at <= now {
             return Ok(Err(Closed::Expired));
         }
-        let ctx = self.contexts.by_id(invitation.project).await?;
+        let ctx = match self.contexts.by_id(invitation.project).await {
+            Ok(ctx) => ctx,
+            // Its project was deleted.
+            Err(AppError::NotFound(_)) => return Ok(Err(Closed::Unknown)),
+            Err(e) => return Err(e),
+        };
         let Some(survey) = ctx.settings.surveys.survey(&invitation.survey_id).cloned() else {
             return Ok(Err(Closed::Expired));
         };

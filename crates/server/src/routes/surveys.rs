@@ -71,12 +71,10 @@ fn action(token: &str, q: &[(String, String)]) -> String {
 
 fn server_error(lang: crate::dashboard::i18n::Lang, e: &skvoz_app::AppError) -> Response {
     tracing::error!(error = %e, "survey page failed");
-    let mut r = html(
+    html(
         StatusCode::INTERNAL_SERVER_ERROR,
         survey_page::notice(lang, Notice::Unknown),
-    );
-    *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-    r
+    )
 }
 
 /// The hosted survey page: the first step of the form (404 for an unknown
