@@ -564,3 +564,75 @@ async fn the_demo_has_survey_answers_for_the_report_and_the_page() {
     assert!(r.text.contains("id=\"survey-by-channel\""));
     assert!(r.text.contains("id=\"kpi-nps\""));
 }
+
+/// The `smtp` deliverer tells the outbox what to do with a failure: no
+/// server configured or none listening → retry later; a recipient the
+/// server rejects for good (5xx) → dead letter.
+#[tokio::test]
+async fn the_smtp_deliverer_classifies_failures() {
+    use skvoz_app::automations::smtp::SmtpDeliverer;
+    use skvoz_app::outbox::{Deliverer, OutboxItem, Outcome};
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+    let item = OutboxItem {
+        id: 1,
+        project: ProjectId(1),
+        destination_kind: "smtp".into(),
+        destination: "default".into(),
+        idempotency_key: "automation:1:0".into(),
+        payload: json!({"to": "client@mail.test", "subject": "s", "text": "t"}),
+        attempts: 0,
+        created_at: Utc::now(),
+        event_id: None,
+    };
+    let out = SmtpDeliverer.deliver(&json!({}), &[item.clone()]).await;
+    assert!(matches!(out[0], Outcome::Retry { .. }), "{out:?}");
+    // A port nobody listens on.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = free.local_addr().unwrap().port();
+    drop(free);
+    let settings = |port: u16| json!({"smtp": {"host": "127.0.0.1", "port": port, "tls": "none", "from": "noreply@shop.test"}});
+    let out = SmtpDeliverer
+        .deliver(&settings(port), &[item.clone()])
+        .await;
+    assert!(matches!(out[0], Outcome::Retry { .. }), "{out:?}");
+    // A server that rejects the recipient with 550.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let (sock, _) = listener.accept().await.unwrap();
+        let (r, mut w) = sock.into_split();
+        let mut lines = BufReader::new(r);
+        w.write_all(b"220 strict.test\r\n").await.unwrap();
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if lines.read_line(&mut line).await.unwrap_or(0) == 0 {
+                return;
+            }
+            let up = line.to_ascii_uppercase();
+            let reply: &[u8] = if up.starts_with("EHLO") {
+                b"250 strict.test\r\n"
+            } else if up.starts_with("RCPT") {
+                b"550 no such user\r\n"
+            } else if up.starts_with("QUIT") {
+                b"221 bye\r\n"
+            } else {
+                b"250 OK\r\n"
+            };
+            w.write_all(reply).await.unwrap();
+        }
+    });
+    let out = SmtpDeliverer
+        .deliver(&settings(port), &[item.clone()])
+        .await;
+    assert!(
+        matches!(&out[0], Outcome::Failed { error } if error.contains("550") || error.contains("no such user")),
+        "{out:?}"
+    );
+    // A payload of the wrong shape is a dead letter too.
+    let mut bad = item;
+    bad.payload = json!({"to": 1});
+    let out = SmtpDeliverer.deliver(&settings(port), &[bad]).await;
+    assert!(matches!(out[0], Outcome::Failed { .. }), "{out:?}");
+}
