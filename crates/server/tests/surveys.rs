@@ -585,7 +585,9 @@ async fn the_smtp_deliverer_classifies_failures() {
         created_at: Utc::now(),
         event_id: None,
     };
-    let out = SmtpDeliverer.deliver(&json!({}), &[item.clone()]).await;
+    let out = SmtpDeliverer
+        .deliver(&json!({}), std::slice::from_ref(&item))
+        .await;
     assert!(matches!(out[0], Outcome::Retry { .. }), "{out:?}");
     // A port nobody listens on.
     let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -593,7 +595,7 @@ async fn the_smtp_deliverer_classifies_failures() {
     drop(free);
     let settings = |port: u16| json!({"smtp": {"host": "127.0.0.1", "port": port, "tls": "none", "from": "noreply@shop.test"}});
     let out = SmtpDeliverer
-        .deliver(&settings(port), &[item.clone()])
+        .deliver(&settings(port), std::slice::from_ref(&item))
         .await;
     assert!(matches!(out[0], Outcome::Retry { .. }), "{out:?}");
     // A server that rejects the recipient with 550.
@@ -624,7 +626,7 @@ async fn the_smtp_deliverer_classifies_failures() {
         }
     });
     let out = SmtpDeliverer
-        .deliver(&settings(port), &[item.clone()])
+        .deliver(&settings(port), std::slice::from_ref(&item))
         .await;
     assert!(
         matches!(&out[0], Outcome::Failed { error } if error.contains("550") || error.contains("no such user")),
