@@ -37,6 +37,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 pub mod calls;
+mod surveys;
 mod tickets;
 
 /// The login of the demo administrator.
@@ -133,6 +134,8 @@ pub struct DemoStats {
     pub calls: u64,
     /// Support tickets (their leads of kind `ticket` are not in `leads`).
     pub tickets: u64,
+    /// Survey answers (CSAT after tickets, NPS after sales).
+    pub survey_answers: u64,
 }
 
 /// What seeding produced, for printing once.
@@ -202,6 +205,8 @@ pub async fn generate(
     chats::generate(app, project.id, options, &mut stats).await?;
     stats.tickets = tickets::generate(app, &ctx, options).await?;
     outbox::generate(app, &ctx, end).await?;
+    stats.survey_answers =
+        surveys::generate(app, &ctx, options, from, end + Duration::days(1)).await?;
     progress(total, total);
     Ok((created, stats))
 }

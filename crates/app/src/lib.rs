@@ -4,6 +4,7 @@
 //! result; services never see HTTP types and never write SQL.
 
 pub mod auth;
+pub mod automations;
 pub mod calls;
 pub mod chats;
 pub mod crm;
@@ -14,6 +15,7 @@ pub mod outbox;
 pub mod projects;
 pub mod reports;
 pub mod settings;
+pub mod surveys;
 pub mod tickets;
 pub mod tracking;
 
@@ -64,6 +66,10 @@ pub struct App {
     pub cards: tickets::card::ContactCardService,
     /// Outbound delivery: the relay, the worker, dead letters.
     pub outbox: outbox::OutboxService,
+    /// Surveys: invitations, the hosted page, answers, groups, the NPS report.
+    pub surveys: surveys::SurveyService,
+    /// The automations engine.
+    pub automations: automations::AutomationEngine,
 }
 
 /// Options of the services that are not the store.
@@ -88,7 +94,14 @@ impl App {
         let tracking =
             tracking::TrackingService::new(store.clone(), contexts.clone(), options.geoip);
         let leads = crm::LeadService::new(store.clone());
+        let surveys = surveys::SurveyService::new(store.clone(), contexts.clone());
         App {
+            automations: automations::AutomationEngine::new(
+                store.clone(),
+                contexts.clone(),
+                surveys.clone(),
+            ),
+            surveys,
             calls: calls::CallService::new(store.clone(), tracking.clone(), leads.clone()),
             projects: projects::ProjectService::new(store.clone()),
             settings: settings::SettingsService::new(store.clone(), contexts.clone()),
@@ -115,6 +128,9 @@ impl App {
     /// and re-applying a transaction changes nothing).
     pub fn spawn_schedulers(&self) {
         self.outbox.start();
+        // Automations: new events into runs, due runs fired (the first pass
+        // at once, so runs that fell due while the node was down fire now).
+        self.automations.spawn(std::time::Duration::from_secs(2));
         let alytics = self.alytics.clone();
         tokio::spawn(async move {
             // Let the node finish starting before the first run.

@@ -530,7 +530,7 @@ async fn main() -> anyhow::Result<()> {
             app.shutdown().await?;
             print_json(&project)?;
             eprintln!(
-                "demo: {} visitors, {} visits, {} hits, {} leads, {} deals ({} won), {} daily cost rows, {} chat dialogs, {} tickets over the {} days before {} in {:.1} s",
+                "demo: {} visitors, {} visits, {} hits, {} leads, {} deals ({} won), {} daily cost rows, {} chat dialogs, {} tickets, {} survey answers over the {} days before {} in {:.1} s",
                 stats.visitors,
                 stats.visits,
                 stats.hits,
@@ -540,6 +540,7 @@ async fn main() -> anyhow::Result<()> {
                 stats.cost_rows,
                 stats.dialogs,
                 stats.tickets,
+                stats.survey_answers,
                 options.days,
                 options.end,
                 started.elapsed().as_secs_f64()

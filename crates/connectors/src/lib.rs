@@ -8,4 +8,5 @@ pub mod crm;
 pub mod helpdesk;
 pub mod messengers;
 pub mod outbound;
+pub mod smtp;
 pub mod telephony;

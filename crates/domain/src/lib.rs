@@ -4,6 +4,7 @@
 //! exhaustively and reused by every store backend and service.
 
 pub mod attribution;
+pub mod automations;
 pub mod calltracking;
 pub mod chat_report;
 pub mod contact;
@@ -17,6 +18,7 @@ pub mod outbound;
 pub mod project;
 pub mod service;
 pub mod settings;
+pub mod surveys;
 pub mod traffic;
 
 pub use ids::ProjectId;

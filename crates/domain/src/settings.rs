@@ -42,6 +42,14 @@ pub struct ProjectSettings {
     pub conversions: crate::outbound::ConversionSettings,
     /// eSputnik `v2/event` calls.
     pub esputnik: crate::outbound::EsputnikSettings,
+    /// NPS and CSAT surveys and their links.
+    pub surveys: crate::surveys::SurveySettings,
+    /// Scenarios: trigger → delay → conditions → actions.
+    pub automations: Vec<crate::automations::Automation>,
+    /// Dynamic groups of contacts.
+    pub groups: Vec<crate::automations::Group>,
+    /// The SMTP server e-mails go through.
+    pub smtp: crate::automations::SmtpSettings,
 }
 
 /// How conversions are attributed to the touches of their journeys.
@@ -615,6 +623,10 @@ impl ProjectSettings {
         crate::outbound::validate_webhooks(&self.webhooks)?;
         self.conversions.validate(&known_stage)?;
         self.esputnik.validate()?;
+        self.surveys.validate()?;
+        crate::automations::validate_groups(&self.groups)?;
+        crate::automations::validate_automations(&self.automations, &self.surveys, &self.groups)?;
+        self.smtp.validate()?;
         for kind in [StageKind::Open, StageKind::Won, StageKind::Lost] {
             if !stages.iter().any(|s| s.kind == kind) {
                 return Err(FieldError::new(

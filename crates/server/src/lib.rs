@@ -8,6 +8,7 @@ pub mod dashboard;
 pub mod error;
 pub mod extract;
 pub mod routes;
+pub mod survey_page;
 pub mod telemetry;
 pub mod widget;
 
@@ -142,6 +143,10 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::outbox::retry_one))
         .routes(routes!(routes::outbox::retry_dead))
         .routes(routes!(routes::outbox::events))
+        .routes(routes!(routes::surveys::create_invitation))
+        .routes(routes!(routes::surveys::nps_report))
+        .routes(routes!(routes::surveys::group_contacts))
+        .routes(routes!(routes::surveys::automation_runs))
 }
 
 /// The OpenAPI document of every documented route.
@@ -189,6 +194,12 @@ pub fn router(app: App, options: &ServerOptions) -> Router {
         .route(
             "/hooks/{public_key}/calltouch",
             get(routes::calls::calltouch_get),
+        )
+        .route(
+            "/s/{token}",
+            get(routes::surveys::page)
+                .post(routes::surveys::submit)
+                .layer(DefaultBodyLimit::max(routes::surveys::MAX_FORM_BYTES)),
         )
         .merge(dashboard::routes())
         .fallback(not_found)

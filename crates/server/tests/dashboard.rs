@@ -34,6 +34,7 @@ const PAGES: &[&str] = &[
     "/calls",
     "/chats",
     "/outbox",
+    "/surveys",
     "/settings",
 ];
 

@@ -39,6 +39,7 @@ const PAGES: &[(&str, &str)] = &[
     ("dynamics", "/reports/dynamics?compare=1"),
     ("funnel", "/reports/funnel"),
     ("leads", "/leads"),
+    ("surveys", "/surveys"),
     ("contact", "/contacts/CONTACT"),
     ("calls", "/calls"),
     ("calls-ru", "/calls?lang=ru"),

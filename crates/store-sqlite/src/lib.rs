@@ -5,6 +5,7 @@
 //! time anyway); a few read-only connections serve queries concurrently with
 //! it, which WAL allows. Blocking calls run on tokio's blocking pool.
 
+mod automations;
 mod calls;
 mod chats;
 mod conn;
@@ -15,6 +16,7 @@ mod outbox;
 mod projects;
 mod reports;
 mod settings;
+mod surveys;
 mod tickets;
 mod users;
 mod visits;

@@ -17,6 +17,7 @@ pub(crate) fn all() -> Migrations<'static> {
         M::up(include_str!("../migrations/0007_tickets.sql")),
         M::up(include_str!("../migrations/0008_events.sql")),
         M::up(include_str!("../migrations/0009_outbox_worker.sql")),
+        M::up(include_str!("../migrations/0010_surveys.sql")),
     ])
 }
 

@@ -11,6 +11,7 @@
 //! id into every query. A handler cannot forget to filter because it never
 //! writes the filter.
 
+mod automations;
 mod calls;
 mod chats;
 pub mod conformance;
@@ -21,10 +22,14 @@ mod outbox;
 mod projects;
 mod reports;
 mod settings;
+mod surveys;
 mod tickets;
 mod users;
 mod visits;
 
+pub use automations::{
+    run_message_key, AutomationRun, AutomationStore, NewRun, OutboxView, RunCompletion, RunStatus,
+};
 pub use calls::{Call, CallStore, NewCall, NumberReservation, ReservationStats, VisitSpan};
 pub use chats::{
     ChatDialog, ChatRecorded, ChatReportRow, ChatStore, ChatVisitFacts, DialogPolicy,
@@ -40,6 +45,9 @@ pub use outbox::{ContactKeys, OutboxFilter, OutboxMessage, OutboxResult, OutboxS
 pub use projects::{NewProject, ProjectStore};
 pub use reports::{CostsReplaced, DealFact, LeadFact, ReportStore, StageFact, VisitRow};
 pub use settings::{SettingsStore, VersionedSettings};
+pub use surveys::{
+    AnswerOutcome, GroupMember, Invitation, NewAnswer, NewInvitation, SurveyAnswer, SurveyStore,
+};
 pub use tickets::{
     ContactVisits, Ticket, TicketEventRecord, TicketRecorded, TicketStore, TicketWrite,
 };
@@ -98,6 +106,8 @@ pub trait Store:
     + TicketStore
     + EventStore
     + OutboxStore
+    + SurveyStore
+    + AutomationStore
     + MaintenanceStore
 {
 }
@@ -114,6 +124,8 @@ impl<T> Store for T where
         + TicketStore
         + EventStore
         + OutboxStore
+        + SurveyStore
+        + AutomationStore
         + MaintenanceStore
 {
 }

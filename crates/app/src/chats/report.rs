@@ -165,7 +165,7 @@ pub struct ChatReportService {
 }
 
 /// The UTC instant of a local midnight (the earliest, across a DST gap).
-fn local_midnight(tz: Tz, day: NaiveDate) -> DateTime<Utc> {
+pub(crate) fn local_midnight(tz: Tz, day: NaiveDate) -> DateTime<Utc> {
     let local = day.and_hms_opt(0, 0, 0).unwrap_or_default();
     match tz.from_local_datetime(&local).earliest() {
         Some(t) => t.with_timezone(&Utc),

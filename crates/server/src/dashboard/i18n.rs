@@ -309,6 +309,15 @@ pub const LABELS: &[(&str, &str, &str)] = &[
     ("outbox_dead_hint", "Получатель отказал или не отвечал после всех попыток. Исправьте причину и отправьте снова.", "The receiver refused them or stayed down through every attempt. Fix the cause and send them again."),
     ("outbox_recent", "Последние сообщения", "Latest messages"),
     ("outbox_empty", "Сообщений нет", "No messages"),
+    ("nav_surveys", "Опросы", "Surveys"),
+    ("survey_answers", "ответов", "answers"),
+    ("csat_mean", "Средняя оценка CSAT", "CSAT mean"),
+    ("promoters", "Промоутеры", "Promoters"),
+    ("detractors", "Критики", "Detractors"),
+    ("promoters_share", "Промоутеры, %", "Promoters, %"),
+    ("detractors_share", "Критики, %", "Detractors, %"),
+    ("csat_share", "CSAT (4–5), %", "CSAT (4–5), %"),
+    ("survey_over_time", "По периодам", "Over time"),
 ];
 
 /// The label `key` in `lang`; the key itself when there is none (a test
@@ -365,6 +374,7 @@ mod tests {
             include_str!("calls.rs"),
             include_str!("chats.rs"),
             include_str!("outbox.rs"),
+            include_str!("surveys.rs"),
         ];
         let mut missing = Vec::new();
         for src in sources {

@@ -17,6 +17,7 @@ pub const NAV: &[(&str, &str)] = &[
     ("/calls", "nav_calls"),
     ("/chats", "nav_chats"),
     ("/outbox", "nav_outbox"),
+    ("/surveys", "nav_surveys"),
     ("/settings", "nav_settings"),
 ];
 

@@ -27,6 +27,7 @@ pub mod login;
 pub mod outbox;
 pub mod overview;
 pub mod settings;
+pub mod surveys;
 
 use crate::extract::{cookie, SESSION_COOKIE};
 use crate::AppState;
@@ -70,6 +71,7 @@ pub fn routes() -> Router<AppState> {
         .route("/outbox/retry", post(outbox::retry))
         .route("/contacts/{id}", get(contacts::page))
         .route("/settings", get(settings::page))
+        .route("/surveys", get(surveys::page))
         .route("/settings/projects", post(settings::create_project))
         .route("/settings/api-key", post(settings::rotate_key))
         .route("/settings/document", post(settings::save_document))

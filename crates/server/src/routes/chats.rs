@@ -59,7 +59,7 @@ pub async fn get_dialog(
     ))
 }
 
-fn date_param(q: &HashMap<String, String>, name: &str) -> ApiResult<Option<NaiveDate>> {
+pub(crate) fn date_param(q: &HashMap<String, String>, name: &str) -> ApiResult<Option<NaiveDate>> {
     match q.get(name).map(|s| s.trim()).filter(|s| !s.is_empty()) {
         None => Ok(None),
         Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
@@ -68,7 +68,7 @@ fn date_param(q: &HashMap<String, String>, name: &str) -> ApiResult<Option<Naive
     }
 }
 
-fn usize_param(q: &HashMap<String, String>, name: &str) -> ApiResult<Option<usize>> {
+pub(crate) fn usize_param(q: &HashMap<String, String>, name: &str) -> ApiResult<Option<usize>> {
     match q.get(name) {
         None => Ok(None),
         Some(s) => s

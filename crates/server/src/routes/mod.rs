@@ -9,6 +9,7 @@ pub mod outbox;
 pub mod projects;
 pub mod reports;
 pub mod settings;
+pub mod surveys;
 pub mod system;
 pub mod tickets;
 pub mod tracking;
