@@ -95,6 +95,10 @@ impl App {
             tracking::TrackingService::new(store.clone(), contexts.clone(), options.geoip);
         let leads = crm::LeadService::new(store.clone());
         let surveys = surveys::SurveyService::new(store.clone(), contexts.clone());
+        let outbox = outbox::OutboxService::new(store.clone(), options.outbox);
+        // E-mail (survey invitations, automation e-mails) goes through the
+        // outbox like every other outbound message.
+        outbox.register(Arc::new(automations::smtp::SmtpDeliverer));
         App {
             automations: automations::AutomationEngine::new(
                 store.clone(),
@@ -117,7 +121,7 @@ impl App {
             chat_report: chats::ChatReportService::new(store.clone()),
             tickets: tickets::TicketService::new(store.clone(), contexts.clone()),
             cards: tickets::card::ContactCardService::new(store.clone()),
-            outbox: outbox::OutboxService::new(store.clone(), options.outbox),
+            outbox,
             contexts,
             store,
         }
