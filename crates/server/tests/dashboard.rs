@@ -92,6 +92,13 @@ fn enc(s: &str) -> String {
     s.replace(' ', "+")
 }
 
+/// `GET uri` of the JSON API with the demo project's key; must be 200.
+async fn api_get(f: &Fixture, uri: &str) -> Reply {
+    let r = f.s.call(Method::GET, uri, Some(&f.key), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{uri}: {}", r.text);
+    r
+}
+
 /// Posts the settings document `doc` (JSON) of the demo project through
 /// the editor's form.
 async fn save_document(f: &Fixture, doc: &str) -> Reply {
@@ -662,14 +669,7 @@ async fn the_calls_page_shows_what_the_calls_api_counts() {
             .await;
         assert_eq!(call.status, StatusCode::OK, "{}", call.text);
     }
-    let api =
-        f.s.call(
-            Method::GET,
-            &format!("/api/v1/calls?{period}&limit=10000"),
-            Some(&f.key),
-            None,
-        )
-        .await;
+    let api = api_get(&f, &format!("/api/v1/calls?{period}&limit=10000")).await;
     assert_eq!(api.status, StatusCode::OK, "{}", api.text);
     let totals = &api.body["totals"];
     let total = totals["calls"].as_u64().unwrap();
@@ -729,14 +729,7 @@ async fn the_calls_page_shows_what_the_calls_api_counts() {
         "pages do not repeat calls"
     );
     // Pools: status of each, the sizing advice the API gives.
-    let sizing =
-        f.s.call(
-            Method::GET,
-            "/api/v1/callpools/ads/sizing?days=7",
-            Some(&f.key),
-            None,
-        )
-        .await;
+    let sizing = api_get(&f, "/api/v1/callpools/ads/sizing?days=7").await;
     assert_eq!(sizing.status, StatusCode::OK, "{}", sizing.text);
     let at = r.text.find("id=\"pool-ads\"").expect("the ads pool");
     let pool = &r.text[at..at + r.text[at..].find("</tr>").unwrap()];
@@ -773,14 +766,7 @@ async fn the_chats_page_shows_the_chat_report_widgets() {
     let f = fixture().await;
     let c = Some(f.admin.as_str());
     let period = format!("from={}&to={}", since(), today());
-    let api =
-        f.s.call(
-            Method::GET,
-            &format!("/api/v1/reports/chats?{period}&limit=10000"),
-            Some(&f.key),
-            None,
-        )
-        .await;
+    let api = api_get(&f, &format!("/api/v1/reports/chats?{period}&limit=10000")).await;
     assert_eq!(api.status, StatusCode::OK, "{}", api.text);
     let w = &api.body["widgets"];
     assert!(
@@ -844,32 +830,26 @@ async fn the_contact_page_is_the_whole_timeline() {
     let to = (chrono::Utc::now() + chrono::Duration::days(1))
         .date_naive()
         .to_string();
-    let calls =
-        f.s.call(
-            Method::GET,
-            &format!("/api/v1/calls?from={}&to={to}&limit=10000", since()),
-            Some(&f.key),
-            None,
-        )
-        .await;
+    let calls = api_get(
+        &f,
+        &format!("/api/v1/calls?from={}&to={to}&limit=10000", since()),
+    )
+    .await;
     let recorded = calls.body["calls"]
         .as_array()
         .unwrap()
         .iter()
         .find(|c| !c["contact_id"].is_null() && !c["recording_url"].is_null())
         .expect("a recorded call of a known contact");
-    let chats =
-        f.s.call(
-            Method::GET,
-            &format!(
-                "/api/v1/reports/chats?from={}&to={}&limit=10000",
-                since(),
-                today()
-            ),
-            Some(&f.key),
-            None,
-        )
-        .await;
+    let chats = api_get(
+        &f,
+        &format!(
+            "/api/v1/reports/chats?from={}&to={}&limit=10000",
+            since(),
+            today()
+        ),
+    )
+    .await;
     let chatter = chats.body["rows"]
         .as_array()
         .unwrap()
@@ -903,14 +883,7 @@ async fn the_contact_page_is_the_whole_timeline() {
         );
         visits_seen |= r.text.contains("class=\"ev-visit\"");
         // One line per entry of the app's timeline, in its order.
-        let api =
-            f.s.call(
-                Method::GET,
-                &format!("/api/v1/contacts/{contact}/timeline"),
-                Some(&f.key),
-                None,
-            )
-            .await;
+        let api = api_get(&f, &format!("/api/v1/contacts/{contact}/timeline")).await;
         let kinds: Vec<&str> = api.body["entries"]
             .as_array()
             .unwrap()

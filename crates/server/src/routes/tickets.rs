@@ -152,8 +152,8 @@ pub async fn lookup(
 }
 
 /// The contact's history in time order: visits (source, medium, campaign,
-/// channel), leads of every kind, deals' stage changes, tickets (created,
-/// resolved/closed).
+/// channel), leads of every kind, calls (with the recording link), messenger
+/// dialogs, deals' stage changes, tickets (created, resolved/closed).
 #[utoipa::path(get, path = "/api/v1/contacts/{id}/timeline", tag = "contacts", security(("api_key" = [])),
     params(("id" = i64, Path, description = "contact id")),
     responses((status = 200, description = "{contact_id, entries: [{at, kind, title, data}]}"), (status = 404)))]
