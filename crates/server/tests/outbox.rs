@@ -720,3 +720,54 @@ async fn target_calls_go_to_metrika_calls_and_call_leads_to_ga4() {
     assert_eq!(got[0].json()["keyValue"], "+79990001122");
     assert_eq!(got[0].json()["eventTypeKey"], "callDone");
 }
+
+/// Throughput of the relay and the worker to one local webhook receiver
+/// (ignored by default; run it in release, see BENCHMARKS.md).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn bench_webhook_delivery_throughput() {
+    const N: usize = 2_000;
+    let s = TestServer::new().await;
+    let (pid, _, key) = s.project("bench").await;
+    let scope = Scope::new(skvoz_domain::ProjectId(pid));
+    let hook = Receiver::start(|_| Ok(())).await;
+    let wh = hook.base.clone();
+    s.patch_settings(&key, |doc| {
+        doc["webhooks"] = json!([{"id": "b", "url": format!("{wh}/in"), "secret": SECRET,
+            "events": ["lead.created"], "rate_per_second": 1000}]);
+    })
+    .await;
+    for i in 0..N {
+        s.app
+            .store
+            .record_lead(
+                scope,
+                NewLead {
+                    kind: LeadKind::Ticket,
+                    source_id: Some(format!("b-{i}")),
+                    created_at: Utc::now(),
+                    visit_id: None,
+                    identities: vec![email(&format!("b{i}@x.ru"))],
+                    name: None,
+                    payload: json!({}),
+                },
+                policy(),
+            )
+            .await
+            .unwrap();
+    }
+    let t = std::time::Instant::now();
+    while s.app.outbox.relay_once().await.unwrap().0 > 0 {}
+    let relayed = t.elapsed();
+    let t = std::time::Instant::now();
+    s.app.outbox.drain().await.unwrap();
+    let delivered = t.elapsed();
+    assert_eq!(hook.received().len(), N);
+    eprintln!(
+        "{N} events relayed in {:.2} s ({:.0}/s); {N} webhooks delivered in {:.2} s ({:.0}/s)",
+        relayed.as_secs_f64(),
+        N as f64 / relayed.as_secs_f64(),
+        delivered.as_secs_f64(),
+        N as f64 / delivered.as_secs_f64()
+    );
+}
