@@ -718,7 +718,16 @@ pub fn restore_masked_secrets(incoming: &mut Value, stored: Option<&Value>) {
         }
         Value::Array(items) => {
             for (i, v) in items.iter_mut().enumerate() {
-                restore_masked_secrets(v, stored.and_then(|s| s.get(i)));
+                // An item with an `id` (a webhook, a pool, a bot) keeps the
+                // secret of the stored item with that id, wherever the list
+                // moved it; items without one match by position.
+                let old = match v.get("id") {
+                    Some(id) => stored
+                        .and_then(Value::as_array)
+                        .and_then(|olds| olds.iter().find(|o| o.get("id") == Some(id))),
+                    None => stored.and_then(|s| s.get(i)),
+                };
+                restore_masked_secrets(v, old);
             }
         }
         _ => {}
@@ -778,6 +787,23 @@ mod tests {
             let err = ProjectSettings::from_json(doc.clone()).expect_err("must fail");
             assert_eq!(err.field, path, "{doc} -> {err:?}");
         }
+    }
+
+    #[test]
+    fn masked_secrets_follow_their_item_id_when_a_list_is_reordered() {
+        let stored = serde_json::json!({"webhooks": [
+            {"id": "crm", "secret": "crm-secret-0123456789"},
+            {"id": "bi", "secret": "bi-secret-0123456789"}]});
+        let mut read = stored.clone();
+        mask_secrets(&mut read);
+        let mut incoming = serde_json::json!({"webhooks": [
+            {"id": "bi", "secret": SECRET_MASK},
+            {"id": "new", "secret": SECRET_MASK},
+            {"id": "crm", "secret": SECRET_MASK}]});
+        restore_masked_secrets(&mut incoming, Some(&stored));
+        assert_eq!(incoming["webhooks"][0]["secret"], "bi-secret-0123456789");
+        assert_eq!(incoming["webhooks"][1]["secret"], "");
+        assert_eq!(incoming["webhooks"][2]["secret"], "crm-secret-0123456789");
     }
 
     #[test]
