@@ -69,6 +69,9 @@ pub struct App {
 pub struct AppOptions {
     /// A MaxMind-format database for regions by IP.
     pub geoip: Option<tracking::geo::GeoIp>,
+    /// Where reports keep their per-project index snapshots (none: every
+    /// fresh process reads the visits from the store).
+    pub report_snapshots: Option<reports::SnapshotOptions>,
 }
 
 impl App {
@@ -94,7 +97,10 @@ impl App {
             deals: crm::DealService::new(store.clone()),
             crm_webhooks: crm::CrmWebhooks::new(store.clone()),
             alytics: crm::AlyticsService::new(store.clone(), contexts.clone()),
-            reports: Arc::new(reports::ReportService::new(store.clone())),
+            reports: Arc::new(reports::ReportService::with_snapshots(
+                store.clone(),
+                options.report_snapshots,
+            )),
             costs: reports::costs::CostService::new(store.clone()),
             chats: chats::ChatService::new(store.clone()),
             chat_report: chats::ChatReportService::new(store.clone()),
@@ -138,6 +144,7 @@ impl App {
     /// Flushes pending writes and closes the store; call on shutdown.
     pub async fn shutdown(&self) -> Result<(), AppError> {
         self.tracking.shutdown().await;
+        self.reports.flush().await;
         if let Err(e) = self.calls.numbers().flush().await {
             tracing::warn!(error = %e, "saving number reservations at shutdown failed");
         }

@@ -289,7 +289,12 @@ fn open_app(config: &Config) -> anyhow::Result<App> {
     };
     Ok(App::with_options(
         Arc::new(store),
-        skvoz_app::AppOptions { geoip },
+        skvoz_app::AppOptions {
+            geoip,
+            report_snapshots: Some(skvoz_app::reports::SnapshotOptions::in_data_dir(
+                &config.data,
+            )),
+        },
     ))
 }
 
