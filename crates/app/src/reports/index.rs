@@ -474,7 +474,8 @@ impl ProjectIndex {
         let revision = store.report_revision(scope);
         let crm_stale = self.crm.revision != Some(revision);
         let scan_store = store.clone();
-        let visits_task = tokio::task::spawn_blocking(move || -> Result<Box<Self>, AppError> {
+        let started = Instant::now();
+        let visits_task = tokio::task::spawn_blocking(move || -> Result<_, AppError> {
             let v = &mut self.visits;
             let fresh = v.ids.is_empty() && v.marks.is_empty();
             let mut loaded = false;
@@ -506,19 +507,25 @@ impl ProjectIndex {
                 v.scan(&scan_store, scope)?;
                 loaded = false;
             }
-            if loaded {
-                tracing::debug!(project = scope.project().0, visits = v.ids.len(), "report index loaded from its snapshot");
-            }
-            Ok(self)
+            Ok((self, loaded, started.elapsed()))
         });
         let crm = if crm_stale {
             Some(Crm::read(store, scope, revision).await?)
         } else {
             None
         };
-        let mut me = visits_task
+        let crm_took = started.elapsed();
+        let (mut me, from_snapshot, visits_took) = visits_task
             .await
             .map_err(|e| AppError::Internal(format!("report index refresh: {e}")))??;
+        tracing::debug!(
+            project = scope.project().0,
+            visits = me.visits.ids.len(),
+            from_snapshot,
+            visits_ms = visits_took.as_millis() as u64,
+            crm_ms = crm.is_some().then(|| crm_took.as_millis() as u64),
+            "report index refreshed"
+        );
         if let Some(crm) = crm {
             me.crm = crm;
         }
