@@ -85,7 +85,10 @@ async fn reports(dir: &Path, project: ProjectId, snapshots: Option<usize>) -> Ve
             .unwrap()
             .json,
         r.dynamics(&ctx, &dynamics).await.unwrap().json,
-        r.funnel(&ctx, &params("last_non_direct")).await.unwrap().json,
+        r.funnel(&ctx, &params("last_non_direct"))
+            .await
+            .unwrap()
+            .json,
     ];
     app.shutdown().await.unwrap();
     out

@@ -523,7 +523,7 @@ impl ProjectIndex {
             visits = me.visits.ids.len(),
             from_snapshot,
             visits_ms = visits_took.as_millis() as u64,
-            crm_ms = crm.is_some().then(|| crm_took.as_millis() as u64),
+            crm_ms = crm.is_some().then_some(crm_took.as_millis() as u64),
             "report index refreshed"
         );
         if let Some(crm) = crm {

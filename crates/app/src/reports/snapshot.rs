@@ -296,7 +296,12 @@ mod tests {
         let sources = ["yandex", "google", "vk"];
         for i in 1..=500i64 {
             let vid = format!("v{}", i % 37);
-            v.push(row(i * 2, &vid, 1_700_000_000_000 + i * 60_000, sources[i as usize % 3]));
+            v.push(row(
+                i * 2,
+                &vid,
+                1_700_000_000_000 + i * 60_000,
+                sources[i as usize % 3],
+            ));
         }
         v
     }
