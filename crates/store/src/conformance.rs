@@ -686,7 +686,7 @@ pub async fn costs_replace_by_day_and_source_and_are_scoped<S: Store>(store: &S)
 }
 
 /// The facts reports read: visits scanned from a watermark in id order,
-/// leads, deals and contacts' visits — each only of its project.
+/// leads, deals and contacts' visitor ids — each only of its project.
 pub async fn report_facts_are_scoped<S: Store>(store: &S) {
     let a = Scope::new(
         store
