@@ -122,7 +122,7 @@ pub trait ReportStore: Send + Sync {
     async fn report_leads(&self, scope: Scope) -> StoreResult<Vec<LeadFact>>;
     /// Every deal of the project.
     async fn report_deals(&self, scope: Scope) -> StoreResult<Vec<DealFact>>;
-    /// Every stage change of the project's deals, oldest first.
+    /// Every stage change of the project's deals, in no particular order.
     async fn report_stage_history(&self, scope: Scope) -> StoreResult<Vec<StageFact>>;
     /// `(contact, visitor id)` for every visitor of every contact: the
     /// contact's own visitor ids, and the visitor ids linked to its GA or

@@ -385,7 +385,7 @@ pub(crate) struct Crm {
     pub leads: Vec<LeadFact>,
     /// Deals by id.
     pub deals: Vec<DealFact>,
-    /// Stage changes, oldest first.
+    /// Stage changes, in no particular order.
     pub stages: Vec<StageFact>,
     /// A contact's visitors, as [`visitor_key`]s: their visits are the
     /// contact's (resolved through the visit columns at report time, so a
