@@ -1,6 +1,7 @@
 //! The channel report on a large project: cold (a fresh service over the
-//! store — every visit read into the index), warm (the index up to date),
-//! and Markov over every journey of the period.
+//! store — every visit read into the index), cold from the index snapshot
+//! (a fresh service that starts from `DATA/report-index`), warm (the index
+//! up to date), and Markov over every journey of the period.
 //!
 //! `SKVOZ_BENCH_DATA=DIR cargo bench -p skvoz-app --bench reports` runs on
 //! the `demo` project of an existing data folder (make one with
@@ -9,16 +10,22 @@
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use skvoz_app::reports::ReportParams;
-use skvoz_app::App;
+use skvoz_app::reports::{ReportParams, SnapshotOptions};
+use skvoz_app::{App, AppOptions};
 use skvoz_store_sqlite::{Durability, SqliteOptions, SqliteStore};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-fn open(dir: &std::path::Path) -> App {
+fn open(dir: &std::path::Path, snapshots: bool) -> App {
     let mut opts = SqliteOptions::new(dir);
     opts.durability = Durability::Normal;
-    App::new(Arc::new(SqliteStore::open(&opts).unwrap()))
+    App::with_options(
+        Arc::new(SqliteStore::open(&opts).unwrap()),
+        AppOptions {
+            report_snapshots: snapshots.then(|| SnapshotOptions::in_data_dir(dir)),
+            ..AppOptions::default()
+        },
+    )
 }
 
 fn ms(d: Duration) -> f64 {
@@ -39,7 +46,7 @@ fn main() {
                     .ok()
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(20_000);
-                let app = open(tmp.path());
+                let app = open(tmp.path(), false);
                 let options = skvoz_app::demo::DemoOptions {
                     visitors,
                     ..Default::default()
@@ -53,7 +60,7 @@ fn main() {
                 tmp.path().to_path_buf()
             }
         };
-        let app = open(&dir);
+        let app = open(&dir, false);
         let project = app.projects.by_name("demo").await.unwrap().expect("a demo project");
         let ctx = app.contexts.by_id(project.id).await.unwrap();
         let today = chrono::Utc::now().date_naive();
@@ -73,7 +80,39 @@ fn main() {
             totals["visits"], totals["visitors"], totals["leads"], totals["deals"], totals["sales"],
             r.json["rows"].as_array().map_or(0, Vec::len)
         );
-        println!("cold (first report of a fresh service): {:.0} ms", ms(cold));
+        println!("cold (first report of a fresh service, every visit read): {:.0} ms", ms(cold));
+        app.shutdown().await.unwrap();
+        // With snapshots: the first fresh service writes one if there is
+        // none; the next starts from it.
+        let snapshot = SnapshotOptions::in_data_dir(&dir)
+            .dir
+            .join(format!("project-{}.bin", project.id.0));
+        let had_snapshot = snapshot.exists();
+        let app = open(&dir, true);
+        let ctx = app.contexts.by_id(project.id).await.unwrap();
+        let t = Instant::now();
+        let again = app.reports.channels(&ctx, &params("last_non_direct")).await.unwrap();
+        let first = t.elapsed();
+        assert_eq!(again.json, r.json, "the same report with snapshots");
+        println!(
+            "cold with snapshots on ({}): {:.0} ms",
+            if had_snapshot { "read from the snapshot" } else { "rows read, snapshot written" },
+            ms(first)
+        );
+        let t = Instant::now();
+        app.shutdown().await.unwrap();
+        println!("shutdown (waits for the snapshot write): {:.0} ms", ms(t.elapsed()));
+        println!(
+            "snapshot: {:.1} MB",
+            std::fs::metadata(&snapshot).map_or(0.0, |m| m.len() as f64 / 1e6)
+        );
+        let app = open(&dir, true);
+        let ctx = app.contexts.by_id(project.id).await.unwrap();
+        let t = Instant::now();
+        let again = app.reports.channels(&ctx, &params("last_non_direct")).await.unwrap();
+        let from_snapshot = t.elapsed();
+        assert_eq!(again.json, r.json, "the same report from the snapshot");
+        println!("cold from the snapshot (fresh service): {:.0} ms", ms(from_snapshot));
         let mut warm: Vec<Duration> = (0..20)
             .map(|_| Duration::ZERO)
             .collect();

@@ -79,6 +79,9 @@ pub struct AppOptions {
     pub geoip: Option<tracking::geo::GeoIp>,
     /// Outbox knobs (lease, poll, backoff).
     pub outbox: outbox::OutboxOptions,
+    /// Where reports keep their per-project index snapshots (none: every
+    /// fresh process reads the visits from the store).
+    pub report_snapshots: Option<reports::SnapshotOptions>,
 }
 
 impl App {
@@ -115,7 +118,10 @@ impl App {
             deals: crm::DealService::new(store.clone()),
             crm_webhooks: crm::CrmWebhooks::new(store.clone()),
             alytics: crm::AlyticsService::new(store.clone(), contexts.clone()),
-            reports: Arc::new(reports::ReportService::new(store.clone())),
+            reports: Arc::new(reports::ReportService::with_snapshots(
+                store.clone(),
+                options.report_snapshots,
+            )),
             costs: reports::costs::CostService::new(store.clone()),
             chats: chats::ChatService::new(store.clone()),
             chat_report: chats::ChatReportService::new(store.clone()),
@@ -167,6 +173,7 @@ impl App {
             .shutdown(std::time::Duration::from_secs(10))
             .await;
         self.tracking.shutdown().await;
+        self.reports.flush().await;
         if let Err(e) = self.calls.numbers().flush().await {
             tracing::warn!(error = %e, "saving number reservations at shutdown failed");
         }

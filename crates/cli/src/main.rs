@@ -299,6 +299,9 @@ fn open_app(config: &Config) -> anyhow::Result<App> {
                 lease: std::time::Duration::from_secs(config.outbox_lease_seconds),
                 ..Default::default()
             },
+            report_snapshots: Some(skvoz_app::reports::SnapshotOptions::in_data_dir(
+                &config.data,
+            )),
         },
     ))
 }

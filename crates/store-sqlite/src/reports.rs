@@ -130,9 +130,12 @@ impl ReportStore for SqliteStore {
         self.read(move |c| {
             query_vec(
                 c,
+                // No ORDER BY: reports only take each deal's furthest
+                // stage, and sorting 200 k rows is a good part of a cold
+                // report.
                 "SELECT h.deal_id, h.stage, h.at FROM deal_stage_history h
                  JOIN deals d ON d.id = h.deal_id
-                 WHERE d.project_id = ?1 ORDER BY h.at, h.id",
+                 WHERE d.project_id = ?1",
                 params![scope.project().0],
                 |r| {
                     Ok(StageFact {
@@ -146,20 +149,18 @@ impl ReportStore for SqliteStore {
         .await
     }
 
-    async fn report_contact_visits(&self, scope: Scope) -> StoreResult<Vec<(i64, i64)>> {
+    async fn report_contact_vids(&self, scope: Scope) -> StoreResult<Vec<(i64, String)>> {
         self.read(move |c| {
             query_vec(
                 c,
-                // CROSS JOIN keeps the contacts' identities driving the
-                // lookups (left alone, SQLite walks every visitor link).
-                "SELECT ci.contact_id, v.id FROM contact_identities ci
-                   CROSS JOIN visits v ON v.project_id = ci.project_id AND v.vid = ci.value
-                  WHERE ci.project_id = ?1 AND ci.kind = 'vid'
-                 UNION
-                 SELECT ci.contact_id, v.id FROM contact_identities ci
+                // Both halves walk the identities' primary key; the links
+                // are found by theirs. No visit is read.
+                "SELECT contact_id, value FROM contact_identities
+                  WHERE project_id = ?1 AND kind = 'vid'
+                 UNION ALL
+                 SELECT ci.contact_id, l.vid FROM contact_identities ci
                    CROSS JOIN visitor_links l
                      ON l.project_id = ci.project_id AND l.kind = ci.kind AND l.value = ci.value
-                   CROSS JOIN visits v ON v.project_id = l.project_id AND v.vid = l.vid
                   WHERE ci.project_id = ?1 AND ci.kind IN ('ga_cid', 'ym_uid')",
                 params![scope.project().0],
                 |r| Ok((r.get(0)?, r.get(1)?)),

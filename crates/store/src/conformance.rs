@@ -698,7 +698,7 @@ pub async fn costs_replace_by_day_and_source_and_are_scoped<S: Store>(store: &S)
 }
 
 /// The facts reports read: visits scanned from a watermark in id order,
-/// leads, deals and contacts' visits — each only of its project.
+/// leads, deals and contacts' visitor ids — each only of its project.
 pub async fn report_facts_are_scoped<S: Store>(store: &S) {
     let a = Scope::new(
         store
@@ -758,12 +758,35 @@ pub async fn report_facts_are_scoped<S: Store>(store: &S) {
     let deals = store.report_deals(a).await.expect("deals");
     assert_eq!(deals.len(), 1);
     assert_eq!(deals[0].lead_id, Some(rec.lead_id));
-    let mut cv = store
-        .report_contact_visits(a)
+    // The contact's own visitor id, and the visitor ids its GA client id
+    // is linked to in its project ("vid-c"; "vid-b" is project b's).
+    let vc = visit(base + 4, 3, "vid-c", now);
+    store
+        .write_batch(Arc::new(vec![hit_write(a, &vc, true, 1, now)]))
         .await
-        .expect("contact visits");
+        .expect("write");
+    let mut l2 = lead(
+        vec![
+            Identity::new(IdentityKind::Vid, "vid-a"),
+            Identity::new(IdentityKind::GaCid, "1.2"),
+        ],
+        None,
+    );
+    l2.visit_id = Some(va2.id);
+    store.record_lead(a, l2, policy()).await.expect("lead 2");
+    let mut cv = store
+        .report_contact_vids(a)
+        .await
+        .expect("contact visitors");
     cv.sort_unstable();
-    assert_eq!(cv, vec![(rec.contact_id, va1.id), (rec.contact_id, va2.id)]);
+    cv.dedup();
+    assert_eq!(
+        cv,
+        vec![
+            (rec.contact_id, "vid-a".to_owned()),
+            (rec.contact_id, "vid-c".to_owned())
+        ]
+    );
     assert!(!store
         .report_stage_history(a)
         .await
@@ -771,7 +794,7 @@ pub async fn report_facts_are_scoped<S: Store>(store: &S) {
         .is_empty());
     assert!(store.report_leads(b).await.expect("leads").is_empty());
     assert!(store.report_deals(b).await.expect("deals").is_empty());
-    assert!(store.report_contact_visits(b).await.expect("cv").is_empty());
+    assert!(store.report_contact_vids(b).await.expect("cv").is_empty());
     assert!(store.report_stage_history(b).await.expect("h").is_empty());
 }
 

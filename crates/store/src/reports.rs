@@ -3,7 +3,7 @@
 //! Reports keep an in-memory index of a project's facts (see the app's
 //! `reports` module). The store feeds it: visits are scanned in id order
 //! from a watermark (so a warm index only reads what is new), the mutable
-//! CRM facts (leads, deals, stage history, contacts' visits) are read whole
+//! CRM facts (leads, deals, stage history, contacts' visitors) are read whole
 //! but only when [`ReportStore::report_revision`] says they changed.
 //! Costs are daily rows; importing a day of a source replaces that day.
 
@@ -122,12 +122,13 @@ pub trait ReportStore: Send + Sync {
     async fn report_leads(&self, scope: Scope) -> StoreResult<Vec<LeadFact>>;
     /// Every deal of the project.
     async fn report_deals(&self, scope: Scope) -> StoreResult<Vec<DealFact>>;
-    /// Every stage change of the project's deals, oldest first.
+    /// Every stage change of the project's deals, in no particular order.
     async fn report_stage_history(&self, scope: Scope) -> StoreResult<Vec<StageFact>>;
-    /// `(contact, visit)` for every visit of every contact: visits of the
-    /// contact's visitor ids, and of visitor ids linked to its GA or
-    /// Metrika client ids.
-    async fn report_contact_visits(&self, scope: Scope) -> StoreResult<Vec<(i64, i64)>>;
+    /// `(contact, visitor id)` for every visitor of every contact: the
+    /// contact's own visitor ids, and the visitor ids linked to its GA or
+    /// Metrika client ids (a pair may come twice). Reports find the
+    /// visits of these visitors in their own index, so this reads no visit.
+    async fn report_contact_vids(&self, scope: Scope) -> StoreResult<Vec<(i64, String)>>;
     /// Writes daily cost rows: first removes the stored rows of every
     /// `(day, source)` the import names, then inserts the rows (rows with
     /// the same day and dimensions must already be merged). Re-importing a

@@ -402,21 +402,27 @@ pub(crate) fn run(index: &mut ProjectIndex, q: &EngineQuery<'_>) -> Aggregates {
                    until: i64|
      -> std::ops::Range<usize> {
         let begin = pool.len();
-        let mut push = |id: i64| {
-            if let Some(i) = visits.position(id) {
-                let t = at[i];
-                if t <= until && t >= until - lookback_ms {
-                    pool.push(i as u32);
-                }
+        let mut push = |i: usize| {
+            let t = at[i];
+            if t <= until && t >= until - lookback_ms {
+                pool.push(i as u32);
             }
         };
-        if let Some(c) = contact.and_then(|c| crm.contact_visits.get(&c)) {
-            for &id in c {
-                push(id);
+        // The contact's visits: every visit of each of its visitors.
+        if let Some(keys) = contact.and_then(|c| crm.contact_visitors.get(&c)) {
+            for &key in keys {
+                let Some(v) = visits.visitor_of(key).map(|v| v as usize) else {
+                    continue;
+                };
+                if let (Some(&lo), Some(&hi)) = (offsets.get(v), offsets.get(v + 1)) {
+                    for &i in &list[lo as usize..hi as usize] {
+                        push(i as usize);
+                    }
+                }
             }
         }
-        if let Some(v) = visit {
-            push(v);
+        if let Some(i) = visit.and_then(|v| visits.position(v)) {
+            push(i);
         }
         let slice = &mut pool[begin..];
         slice.sort_unstable_by_key(|&i| (at[i as usize], i));

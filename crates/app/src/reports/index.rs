@@ -10,11 +10,13 @@
 //! are small and mutable (merges, stage changes): they are re-read whole,
 //! only when the store's report revision moved.
 
+use super::snapshot;
 use crate::{AppError, DynStore};
 use skvoz_domain::cost::DailyCost;
 use skvoz_store::{DealFact, LeadFact, Scope, StageFact, VisitRow};
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// How far back (in time) each refresh re-scans for late commits.
@@ -27,7 +29,7 @@ const LATE_RESCAN_EVERY: Duration = Duration::from_secs(1);
 
 /// Until a refresh is older than the window, re-scan this many ids below
 /// the first load's highest id (ids handed out just before it).
-const LATE_COMMIT_IDS: i64 = 20_000;
+pub(crate) const LATE_COMMIT_IDS: i64 = 20_000;
 
 /// Media that mark paid traffic (besides channels named `paid …`).
 const PAID_MEDIA: &[&str] = &[
@@ -82,6 +84,24 @@ fn hash_of<T: Hash + ?Sized>(value: &T) -> u64 {
     h.finish()
 }
 
+/// The key a visitor id is interned under (also how contacts name their
+/// visitors, and what snapshots store).
+pub(crate) fn visitor_key(vid: &str) -> u64 {
+    hash_of(vid)
+}
+
+/// While a freshly loaded snapshot is checked against the rows re-read
+/// after it.
+#[derive(Debug, Clone, Copy)]
+struct SnapshotCheck {
+    /// The snapshot's highest id (the store must still have it).
+    max_id: i64,
+    /// The re-scan met `max_id`.
+    seen_max: bool,
+    /// A re-read row differed from the snapshot's.
+    mismatch: bool,
+}
+
 /// A project's visits, column by column, sorted by id.
 #[derive(Default)]
 pub(crate) struct Visits {
@@ -105,6 +125,13 @@ pub(crate) struct Visits {
     marks: Vec<(Instant, i64)>,
     /// When the late-commit window was last re-scanned.
     last_rescan: Option<Instant>,
+    /// Where the first refresh scans from (0, or a loaded snapshot's
+    /// re-scan point).
+    floor: i64,
+    /// Set while a loaded snapshot is being checked.
+    check: Option<SnapshotCheck>,
+    /// Visits added since the last snapshot was loaded or encoded.
+    pub unsaved: usize,
 }
 
 impl Visits {
@@ -142,7 +169,77 @@ impl Visits {
         id
     }
 
-    fn push(&mut self, row: VisitRow<'_>) {
+    /// The interned visitor of a visitor key, if any visit has it.
+    pub(crate) fn visitor_of(&self, key: u64) -> Option<u32> {
+        self.visitor_lookup.get(&key).copied()
+    }
+
+    /// Every visitor's key, by interned visitor.
+    pub(crate) fn visitor_keys(&self) -> Vec<u64> {
+        let mut keys = vec![0u64; self.visitors as usize];
+        for (&key, &v) in &self.visitor_lookup {
+            keys[v as usize] = key;
+        }
+        keys
+    }
+
+    /// Takes the columns of a decoded snapshot (the dimension sets are
+    /// interned already); fails when two visitors share a key.
+    pub(crate) fn restore(
+        &mut self,
+        ids: Vec<i64>,
+        at: Vec<i64>,
+        visitor: Vec<u32>,
+        dim: Vec<u32>,
+        visitor_keys: &[u64],
+    ) -> Result<(), &'static str> {
+        let mut lookup = rustc_hash::FxHashMap::default();
+        lookup.reserve(visitor_keys.len());
+        for (v, &key) in visitor_keys.iter().enumerate() {
+            if lookup.insert(key, v as u32).is_some() {
+                return Err("two visitors with one key");
+            }
+        }
+        self.visitor_lookup = lookup;
+        self.visitors = visitor_keys.len() as u32;
+        self.ids = ids;
+        self.at = at;
+        self.visitor = visitor;
+        self.dim = dim;
+        self.by_visitor = None;
+        self.unsaved = 0;
+        Ok(())
+    }
+
+    /// Whether a re-read row is what the index holds at `pos`.
+    fn same_row(&self, pos: usize, row: &VisitRow<'_>) -> bool {
+        let d = &self.dims[self.dim[pos] as usize].values;
+        self.at[pos] == row.started_at_ms
+            && self.visitor_of(visitor_key(row.vid)) == Some(self.visitor[pos])
+            && *d[0] == *row.channel
+            && *d[1] == *row.source
+            && *d[2] == *row.medium
+            && *d[3] == *row.campaign.unwrap_or("")
+            && *d[4] == *row.content.unwrap_or("")
+            && *d[5] == *row.term.unwrap_or("")
+    }
+
+    pub(super) fn push(&mut self, row: VisitRow<'_>) {
+        let pos = match self.ids.last() {
+            Some(&last) if row.id <= last => match self.ids.binary_search(&row.id) {
+                Ok(pos) => {
+                    // Seen already; a loaded snapshot's rows are checked.
+                    if let Some(mut check) = self.check {
+                        check.mismatch |= !self.same_row(pos, &row);
+                        check.seen_max |= row.id == check.max_id;
+                        self.check = Some(check);
+                    }
+                    return;
+                }
+                Err(pos) => pos,
+            },
+            _ => self.ids.len(),
+        };
         let dim = self.intern_dims([
             row.channel,
             row.source,
@@ -152,18 +249,75 @@ impl Visits {
             row.term.unwrap_or(""),
         ]);
         let visitor = self.intern_visitor(row.vid);
-        let pos = match self.ids.last() {
-            Some(&last) if row.id <= last => match self.ids.binary_search(&row.id) {
-                Ok(_) => return, // seen already
-                Err(pos) => pos,
-            },
-            _ => self.ids.len(),
-        };
         self.ids.insert(pos, row.id);
         self.at.insert(pos, row.started_at_ms);
         self.visitor.insert(pos, visitor);
         self.dim.insert(pos, dim);
         self.by_visitor = None;
+        self.unsaved += 1;
+    }
+
+    /// The id a refresh at `now` re-scans from when it re-scans: above
+    /// it every id was seen committed at least [`LATE_COMMIT_WINDOW`] ago
+    /// (or, before that long, [`LATE_COMMIT_IDS`] below the first load's
+    /// highest id).
+    pub(crate) fn settled_id(&self, now: Instant) -> i64 {
+        match self
+            .marks
+            .iter()
+            .rev()
+            .find(|(t, _)| now.duration_since(*t) >= LATE_COMMIT_WINDOW)
+        {
+            Some((_, id)) => *id,
+            None => self
+                .marks
+                .first()
+                .map_or(self.floor, |(_, id)| (id - LATE_COMMIT_IDS).max(0)),
+        }
+    }
+
+    /// Where a process loading a snapshot of these columns re-scans from:
+    /// the settled id, and at least the last [`LATE_COMMIT_IDS`] ids.
+    pub(crate) fn snapshot_rescan_from(&self, now: Instant) -> i64 {
+        let max = self.ids.last().copied().unwrap_or(0);
+        self.settled_id(now).min(max - LATE_COMMIT_IDS).max(0)
+    }
+
+    /// Reads new (and late-committed) visits; a snapshot just loaded is
+    /// checked against the rows re-read. Returns `false` when that check
+    /// failed (the caller drops the columns and reads them whole).
+    fn scan(&mut self, store: &DynStore, scope: Scope) -> Result<bool, AppError> {
+        let now = Instant::now();
+        // At most once a second, re-scan from the highest id seen before
+        // the late-commit window; otherwise read only what is above
+        // everything seen.
+        let max_seen = self.ids.last().copied().unwrap_or(0);
+        let rescan = self
+            .last_rescan
+            .is_none_or(|t| now.duration_since(t) >= LATE_RESCAN_EVERY);
+        let from = if rescan {
+            self.last_rescan = Some(now);
+            self.settled_id(now).min(max_seen)
+        } else {
+            max_seen
+        };
+        store.scan_visits_blocking(scope, from, &mut |row| self.push(row))?;
+        if let Some(check) = self.check.take() {
+            if check.mismatch || !check.seen_max {
+                return Ok(false);
+            }
+        }
+        let max = self.ids.last().copied().unwrap_or(0);
+        // Keep the newest mark already past the window and all newer.
+        if let Some(k) = self
+            .marks
+            .iter()
+            .rposition(|(t, _)| now.duration_since(*t) >= LATE_COMMIT_WINDOW)
+        {
+            self.marks.drain(..k);
+        }
+        self.marks.push((now, max));
+        Ok(true)
     }
 
     /// Builds the per-visitor lists if a change dropped them.
@@ -231,10 +385,12 @@ pub(crate) struct Crm {
     pub leads: Vec<LeadFact>,
     /// Deals by id.
     pub deals: Vec<DealFact>,
-    /// Stage changes, oldest first.
+    /// Stage changes, in no particular order.
     pub stages: Vec<StageFact>,
-    /// A contact's visit ids.
-    pub contact_visits: HashMap<i64, Vec<i64>>,
+    /// A contact's visitors, as [`visitor_key`]s: their visits are the
+    /// contact's (resolved through the visit columns at report time, so a
+    /// visitor's newer visits count without re-reading the CRM facts).
+    pub contact_visitors: HashMap<i64, Vec<u64>>,
     /// Every call of the project: (visit, start in Unix ms, answered,
     /// target, unique).
     pub calls: Vec<(Option<i64>, i64, bool, bool, bool)>,
@@ -243,6 +399,55 @@ pub(crate) struct Crm {
     /// Each cost row's interned dimensions, and the settings version its
     /// channel was classified under.
     pub cost_dims: Option<(i64, Vec<u32>)>,
+}
+
+impl Crm {
+    /// Reads every CRM fact of the project at `revision`.
+    async fn read(store: &DynStore, scope: Scope, revision: u64) -> Result<Crm, AppError> {
+        let (leads, deals, stages, contact_vids, costs, calls) = tokio::try_join!(
+            store.report_leads(scope),
+            store.report_deals(scope),
+            store.report_stage_history(scope),
+            store.report_contact_vids(scope),
+            store.costs_between(scope, first_cost_day(), last_cost_day()),
+            store.calls_between(
+                scope,
+                chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
+                chrono::DateTime::<chrono::Utc>::MAX_UTC,
+                usize::MAX
+            ),
+        )?;
+        let mut contact_visitors: HashMap<i64, Vec<u64>> = HashMap::new();
+        for (contact, vid) in contact_vids {
+            let list = contact_visitors.entry(contact).or_default();
+            let key = visitor_key(&vid);
+            if !list.contains(&key) {
+                list.push(key);
+            }
+        }
+        Ok(Crm {
+            revision: Some(revision),
+            leads,
+            deals,
+            stages,
+            contact_visitors,
+            costs,
+            cost_dims: None,
+            calls: calls
+                .into_iter()
+                .map(|c| {
+                    let c = c.call;
+                    (
+                        c.visit_id,
+                        c.started_at.timestamp_millis(),
+                        c.answered,
+                        c.is_target,
+                        c.is_unique,
+                    )
+                })
+                .collect(),
+        })
+    }
 }
 
 /// Everything a project's reports read.
@@ -256,102 +461,71 @@ pub(crate) struct ProjectIndex {
 
 impl ProjectIndex {
     /// Brings the index up to date: new (and late-committed) visits, and
-    /// the CRM facts when the store's revision moved.
+    /// the CRM facts when the store's revision moved. A fresh index starts
+    /// from the project's snapshot in `snapshots` when there is a good one.
+    /// The visits and the CRM facts are read at the same time, on
+    /// different reader connections.
     pub(crate) async fn refresh(
         mut self: Box<Self>,
         store: &DynStore,
         scope: Scope,
+        snapshots: Option<PathBuf>,
     ) -> Result<Box<Self>, AppError> {
         let revision = store.report_revision(scope);
         let crm_stale = self.crm.revision != Some(revision);
         let scan_store = store.clone();
-        let visits_task = tokio::task::spawn_blocking(move || -> Result<Box<Self>, AppError> {
-            let now = Instant::now();
+        let started = Instant::now();
+        let visits_task = tokio::task::spawn_blocking(move || -> Result<_, AppError> {
             let v = &mut self.visits;
-            // At most once a second, re-scan from the highest id seen
-            // before the late-commit window; otherwise read only what is
-            // above everything seen.
-            let max_seen = v.ids.last().copied().unwrap_or(0);
-            let rescan = v
-                .last_rescan
-                .is_none_or(|t| now.duration_since(t) >= LATE_RESCAN_EVERY);
-            let from = match v
-                .marks
-                .iter()
-                .rev()
-                .find(|(t, _)| now.duration_since(*t) >= LATE_COMMIT_WINDOW)
-            {
-                Some((_, id)) => *id,
-                None => v
-                    .marks
-                    .first()
-                    .map_or(0, |(_, id)| (id - LATE_COMMIT_IDS).max(0)),
-            };
-            let from = if rescan {
-                v.last_rescan = Some(now);
-                from.min(max_seen)
-            } else {
-                max_seen
-            };
-            scan_store.scan_visits_blocking(scope, from, &mut |row| v.push(row))?;
-            let max = v.ids.last().copied().unwrap_or(0);
-            // Keep the newest mark already past the window and all newer.
-            if let Some(k) = v
-                .marks
-                .iter()
-                .rposition(|(t, _)| now.duration_since(*t) >= LATE_COMMIT_WINDOW)
-            {
-                v.marks.drain(..k);
+            let fresh = v.ids.is_empty() && v.marks.is_empty();
+            let mut loaded = false;
+            if let (true, Some(dir)) = (fresh, &snapshots) {
+                match snapshot::load(dir, scope.project()) {
+                    Ok(s) => {
+                        *v = s.visits;
+                        v.floor = s.rescan_from;
+                        v.check = Some(SnapshotCheck {
+                            max_id: s.max_id,
+                            seen_max: false,
+                            mismatch: false,
+                        });
+                        loaded = true;
+                    }
+                    Err(snapshot::SnapshotError::Io(e))
+                        if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => {
+                        tracing::warn!(project = scope.project().0, error = %e, "report index snapshot ignored");
+                    }
+                }
             }
-            v.marks.push((now, max));
-            Ok(self)
+            if !v.scan(&scan_store, scope)? {
+                tracing::warn!(
+                    project = scope.project().0,
+                    "report index snapshot does not match the stored visits; reading them all"
+                );
+                *v = Visits::default();
+                v.scan(&scan_store, scope)?;
+                loaded = false;
+            }
+            Ok((self, loaded, started.elapsed()))
         });
         let crm = if crm_stale {
-            let (leads, deals, stages, contact_visits, costs, calls) = tokio::try_join!(
-                store.report_leads(scope),
-                store.report_deals(scope),
-                store.report_stage_history(scope),
-                store.report_contact_visits(scope),
-                store.costs_between(scope, first_cost_day(), last_cost_day()),
-                store.calls_between(
-                    scope,
-                    chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
-                    chrono::DateTime::<chrono::Utc>::MAX_UTC,
-                    usize::MAX
-                ),
-            )?;
-            let mut by_contact: HashMap<i64, Vec<i64>> = HashMap::new();
-            for (contact, visit) in contact_visits {
-                by_contact.entry(contact).or_default().push(visit);
-            }
-            Some(Crm {
-                revision: Some(revision),
-                leads,
-                deals,
-                stages,
-                contact_visits: by_contact,
-                costs,
-                cost_dims: None,
-                calls: calls
-                    .into_iter()
-                    .map(|c| {
-                        let c = c.call;
-                        (
-                            c.visit_id,
-                            c.started_at.timestamp_millis(),
-                            c.answered,
-                            c.is_target,
-                            c.is_unique,
-                        )
-                    })
-                    .collect(),
-            })
+            Some(Crm::read(store, scope, revision).await?)
         } else {
             None
         };
-        let mut me = visits_task
+        let crm_took = started.elapsed();
+        let (mut me, from_snapshot, visits_took) = visits_task
             .await
             .map_err(|e| AppError::Internal(format!("report index refresh: {e}")))??;
+        tracing::debug!(
+            project = scope.project().0,
+            visits = me.visits.ids.len(),
+            from_snapshot,
+            visits_ms = visits_took.as_millis() as u64,
+            crm_ms = crm.is_some().then_some(crm_took.as_millis() as u64),
+            "report index refreshed"
+        );
         if let Some(crm) = crm {
             me.crm = crm;
         }

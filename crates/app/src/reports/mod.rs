@@ -6,13 +6,17 @@
 //!
 //! Reports are live: each request first brings the project's in-memory
 //! index up to date (new visits; the CRM facts when they changed), then
-//! runs the engine over it. See [`index`] and [`engine`].
+//! runs the engine over it. See [`index`] and [`engine`]. A fresh process
+//! starts a project's index from its on-disk snapshot (see [`snapshot`])
+//! when there is a good one, and writes a new snapshot after reading many
+//! new visits.
 
 pub mod costs;
 pub mod engine;
 mod index;
 pub mod render;
 mod service;
+mod snapshot;
 
 use crate::tracking::context::ProjectContext;
 use crate::{AppError, DynStore};
@@ -27,6 +31,7 @@ use skvoz_domain::attribution::ModelKind;
 use skvoz_domain::settings::StageKind;
 use skvoz_domain::ProjectId;
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Longest period a report covers.
@@ -169,10 +174,37 @@ impl Report {
 
 type Slot = Arc<tokio::sync::Mutex<Option<Box<ProjectIndex>>>>;
 
+/// Where and when the report index snapshots of a node are written.
+#[derive(Debug, Clone)]
+pub struct SnapshotOptions {
+    /// The folder holding one file per project.
+    pub dir: PathBuf,
+    /// A project's snapshot is (re)written after a report that found at
+    /// least this many visits the last snapshot did not have.
+    pub min_new_visits: usize,
+}
+
+impl SnapshotOptions {
+    /// Visits a snapshot waits for by default: below this, reading the
+    /// rows takes well under a second anyway.
+    pub const MIN_NEW_VISITS: usize = 20_000;
+
+    /// Snapshots in `DATA/report-index`.
+    pub fn in_data_dir(data: &Path) -> SnapshotOptions {
+        SnapshotOptions {
+            dir: data.join("report-index"),
+            min_new_visits: Self::MIN_NEW_VISITS,
+        }
+    }
+}
+
 /// The reports of every project on this node.
 pub struct ReportService {
     store: DynStore,
     indexes: Mutex<HashMap<ProjectId, Slot>>,
+    snapshots: Option<SnapshotOptions>,
+    /// Snapshot writes in flight (awaited by [`ReportService::flush`]).
+    writes: Mutex<tokio::task::JoinSet<()>>,
 }
 
 fn parse_day(field: &str, value: &str) -> Result<NaiveDate, AppError> {
@@ -342,11 +374,29 @@ fn dims_json(group_by: &[Dim], values: &[String]) -> Map<String, Value> {
 }
 
 impl ReportService {
-    /// Over a store.
+    /// Over a store, without snapshots.
     pub fn new(store: DynStore) -> Self {
+        Self::with_snapshots(store, None)
+    }
+
+    /// Over a store, keeping index snapshots as `snapshots` says.
+    pub fn with_snapshots(store: DynStore, snapshots: Option<SnapshotOptions>) -> Self {
         ReportService {
             store,
             indexes: Mutex::new(HashMap::new()),
+            snapshots,
+            writes: Mutex::new(tokio::task::JoinSet::new()),
+        }
+    }
+
+    /// Waits for the snapshot writes in flight (call before the process
+    /// exits, so a one-shot CLI report leaves its snapshot behind).
+    pub async fn flush(&self) {
+        let mut writes = std::mem::take(&mut *self.writes.lock());
+        while let Some(done) = writes.join_next().await {
+            if let Err(e) = done {
+                tracing::warn!(error = %e, "report index snapshot write failed");
+            }
         }
     }
 
@@ -365,14 +415,36 @@ impl ReportService {
             .clone();
         let mut guard = slot.lock().await;
         let index = guard.take().unwrap_or_default();
-        let mut index = index.refresh(&self.store, ctx.scope).await?;
-        let (index, out) = tokio::task::spawn_blocking(move || {
+        let snapshots = self.snapshots.as_ref();
+        let mut index = index
+            .refresh(&self.store, ctx.scope, snapshots.map(|s| s.dir.clone()))
+            .await?;
+        let encode = snapshots.is_some_and(|s| index.visits.unsaved >= s.min_new_visits);
+        let project = ctx.project.id;
+        let (index, out, bytes) = tokio::task::spawn_blocking(move || {
             let out = f(&mut index);
-            (index, out)
+            // Encoded here, while the index is at hand (tens of ms for
+            // millions of visits); written to disk in the background.
+            let bytes = encode.then(|| {
+                index.visits.unsaved = 0;
+                let rescan_from = index.visits.snapshot_rescan_from(std::time::Instant::now());
+                snapshot::encode(project, &index.visits, rescan_from)
+            });
+            (index, out, bytes)
         })
         .await
         .map_err(|e| AppError::Internal(format!("report: {e}")))?;
         *guard = Some(index);
+        if let (Some(bytes), Some(s)) = (bytes, snapshots) {
+            let dir = s.dir.clone();
+            let mut writes = self.writes.lock();
+            while writes.try_join_next().is_some() {}
+            writes.spawn_blocking(move || {
+                if let Err(e) = snapshot::store(&dir, project, &bytes) {
+                    tracing::warn!(project = project.0, error = %e, "cannot write the report index snapshot");
+                }
+            });
+        }
         Ok(out)
     }
 
