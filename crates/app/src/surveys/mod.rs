@@ -20,7 +20,6 @@ use crate::{AppError, DynStore};
 use base64::Engine as _;
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 use skvoz_domain::surveys::{answers_json, Answers, FormStep, Survey};
 use skvoz_store::{AnswerOutcome, Invitation, NewAnswer, NewInvitation, Scope};
 use std::collections::BTreeMap;
@@ -36,10 +35,9 @@ pub fn new_token() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// What the store keeps of a token.
-pub fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
+/// What the store keeps of a token (the hash every skvoz key and token
+/// is stored as).
+pub use crate::keys::hash_token as token_hash;
 
 /// The public link of a token, when `surveys.public_url` is set.
 pub fn survey_url(ctx: &ProjectContext, token: &str) -> Option<String> {

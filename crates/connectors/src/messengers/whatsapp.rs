@@ -30,9 +30,7 @@
 
 use super::MessengerError;
 use chrono::{DateTime, TimeZone, Utc};
-use hmac::{Hmac, Mac};
 use serde_json::Value;
-use sha2::Sha256;
 use skvoz_domain::messengers::{InboundMessage, Messenger};
 use std::collections::HashMap;
 use subtle::ConstantTimeEq;
@@ -62,30 +60,20 @@ pub fn verify_handshake(
         .then(|| challenge.unwrap_or("").chars().take(200).collect())
 }
 
-/// Checks `X-Hub-Signature-256` (`sha256=<hex>`) over the raw body.
+/// Checks `X-Hub-Signature-256` (`sha256=<hex>`) over the raw body: the
+/// same HMAC-SHA256 scheme as skvoz's own outgoing webhooks.
 pub fn signature_valid(body: &[u8], header: Option<&str>, app_secret: &str) -> bool {
-    let Some(hex_sig) = header.and_then(|h| h.trim().strip_prefix("sha256=")) else {
-        return false;
-    };
-    let Ok(given) = hex::decode(hex_sig.trim()) else {
-        return false;
-    };
-    if app_secret.is_empty() {
-        return false;
+    match header {
+        Some(h) if !app_secret.is_empty() => {
+            crate::outbound::webhook::verify(app_secret, body, h.trim())
+        }
+        _ => false,
     }
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(app_secret.as_bytes()) else {
-        return false;
-    };
-    mac.update(body);
-    mac.verify_slice(&given).is_ok()
 }
 
 /// The signature header value for a body (for tests and fake senders).
 pub fn sign(body: &[u8], app_secret: &str) -> String {
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(app_secret.as_bytes()).expect("HMAC takes any key length");
-    mac.update(body);
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+    crate::outbound::webhook::signature(app_secret, body)
 }
 
 fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {

@@ -26,7 +26,7 @@ pub fn verify(secret: &str, body: &[u8], header: &str) -> bool {
     let Some(hex_sig) = header.strip_prefix("sha256=") else {
         return false;
     };
-    let Ok(sig) = hex::decode(hex_sig) else {
+    let Ok(sig) = hex::decode(hex_sig.trim()) else {
         return false;
     };
     let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
