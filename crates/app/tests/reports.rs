@@ -207,3 +207,76 @@ proptest! {
         });
     }
 }
+
+/// A report's journeys are kept between reports; a visit that arrives
+/// later (a history import of a converting visitor, from before the
+/// lead's visit) still changes the credit, and a visit after the
+/// conversion does not.
+#[tokio::test]
+async fn kept_journeys_follow_late_visits() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = SqliteOptions::new(dir.path());
+    opts.durability = skvoz_store_sqlite::Durability::Normal;
+    let app = App::new(Arc::new(SqliteStore::open(&opts).unwrap()));
+    let (project, _) = app.projects.create("shop", None, None).await.unwrap();
+    let ctx = app.contexts.by_id(project.id).await.unwrap();
+    let hit = |vid: &str, hours: i64, url: &str| HitInput {
+        fields: HitFields {
+            vid: Some(vid.to_owned()),
+            url: url.to_owned(),
+            ..HitFields::default()
+        },
+        at: start() + Duration::hours(hours),
+        explicit_time: true,
+        ip: None,
+        ua: Some(UA.to_owned()),
+    };
+    let yandex = "https://shop.ru/?utm_source=yandex&utm_medium=cpc&utm_campaign=a";
+    let google = "https://shop.ru/?utm_source=google&utm_medium=cpc&utm_campaign=c";
+    let vk = "https://shop.ru/?utm_source=vk&utm_medium=social";
+    app.tracking
+        .import(project.id, vec![hit("v1", 24, yandex), hit("v2", 30, vk)])
+        .await
+        .unwrap();
+    let input: LeadInput = serde_json::from_value(serde_json::json!({
+        "vid": "v1", "email": "p1@example.com", "created_at": start() + Duration::hours(100),
+    }))
+    .unwrap();
+    app.leads.create_form_lead(&ctx, input).await.unwrap();
+    let params = ReportParams {
+        from: Some("2026-07-01".into()),
+        to: Some("2026-07-31".into()),
+        model: Some("first_click".into()),
+        group_by: Some("source".into()),
+        ..ReportParams::default()
+    };
+    let leads_of = |r: &serde_json::Value, source: &str| -> f64 {
+        r["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|row| row["source"] == source)
+            .map_or(0.0, |row| row["leads"].as_f64().unwrap_or(0.0))
+    };
+    let r = app.reports.channels(&ctx, &params).await.unwrap().json;
+    assert_eq!(leads_of(&r, "yandex"), 1.0, "{r}");
+    // Another visitor's visit, then the converting visitor's visit after
+    // the lead: the credit stays.
+    app.tracking
+        .import(project.id, vec![hit("v3", 50, vk), hit("v1", 200, vk)])
+        .await
+        .unwrap();
+    let r = app.reports.channels(&ctx, &params).await.unwrap().json;
+    assert_eq!(leads_of(&r, "yandex"), 1.0, "{r}");
+    assert_eq!(r["totals"]["visits"].as_f64(), Some(4.0), "{r}");
+    // History of the converting visitor from before the lead's visit:
+    // the first click is now google.
+    app.tracking
+        .import(project.id, vec![hit("v1", 10, google)])
+        .await
+        .unwrap();
+    let r = app.reports.channels(&ctx, &params).await.unwrap().json;
+    assert_eq!(leads_of(&r, "yandex"), 0.0, "{r}");
+    assert_eq!(leads_of(&r, "google"), 1.0, "{r}");
+    app.shutdown().await.unwrap();
+}

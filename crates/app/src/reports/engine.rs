@@ -11,7 +11,7 @@
 //! conversion with no visit at all is credited to the `(unattributed)`
 //! group, so every model's credit adds up to the period's conversions.
 
-use super::index::ProjectIndex;
+use super::index::{Crm, Dims, ProjectIndex, Visits};
 use skvoz_domain::attribution::{self, MarkovChain, ModelKind, Touch};
 use skvoz_domain::crm::{DealStatus, LeadKind};
 use skvoz_domain::settings::AttributionSettings;
@@ -183,6 +183,7 @@ pub struct Aggregates {
 }
 
 /// One conversion and its journey (`touches` into the touch pool).
+#[derive(Debug, Clone)]
 struct Conversion {
     kind: ConversionKind,
     /// The deal (index in the CRM facts) of a deal conversion.
@@ -193,7 +194,7 @@ struct Conversion {
     profit: Option<f64>,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ConversionKind {
     Lead(LeadKind),
     Deal,
@@ -210,6 +211,214 @@ impl ConversionKind {
         }
     }
 }
+
+/// Every conversion of a project (leads, deals, sales) with its journey,
+/// for one set of CRM facts and one lookback window. Built once and kept
+/// while the visits that arrive since cannot change any journey: a new
+/// visit joins a journey only when its visitor belongs to a converting
+/// contact and it started before that contact's latest conversion (a
+/// history import), or when it is a visit a lead or deal names that was
+/// not there yet.
+#[derive(Debug)]
+pub(crate) struct Journeys {
+    lookback_ms: i64,
+    /// [`Visits::layout`] the positions in `pool` belong to.
+    layout: u64,
+    /// Visits the journeys were checked against.
+    visits_len: usize,
+    conversions: Vec<Conversion>,
+    /// Journeys' visits (positions in the columns), each in time order.
+    pool: Vec<u32>,
+    /// Visitor key of a converting contact → the latest moment one of its
+    /// journeys ends.
+    watch_keys: rustc_hash::FxHashMap<u64, i64>,
+    /// Visits named by a lead or deal that the index does not hold yet.
+    watch_ids: rustc_hash::FxHashSet<i64>,
+}
+
+impl Journeys {
+    /// Whether these journeys still hold for `visits` (and take note of
+    /// the visits checked).
+    fn still_valid(&mut self, visits: &Visits, lookback_ms: i64) -> bool {
+        if self.lookback_ms != lookback_ms || self.layout != visits.layout {
+            return false;
+        }
+        let n = visits.ids.len();
+        if n < self.visits_len {
+            return false;
+        }
+        for p in self.visits_len..n {
+            let key = visits.key_of(visits.visitor[p]);
+            if self
+                .watch_keys
+                .get(&key)
+                .is_some_and(|&until| visits.at[p] <= until)
+                || self.watch_ids.contains(&visits.ids[p])
+            {
+                return false;
+            }
+        }
+        self.visits_len = n;
+        true
+    }
+
+    /// Builds every conversion's journey.
+    fn build(visits: &Visits, crm: &Crm, lookback_ms: i64) -> Journeys {
+        let by = visits.by_visitor();
+        let at = &visits.at;
+        let mut out = Journeys {
+            lookback_ms,
+            layout: visits.layout,
+            visits_len: visits.ids.len(),
+            conversions: Vec::with_capacity(crm.leads.len() + crm.deals.len() * 2),
+            pool: Vec::new(),
+            watch_keys: rustc_hash::FxHashMap::default(),
+            watch_ids: rustc_hash::FxHashSet::default(),
+        };
+        let Journeys {
+            pool,
+            watch_keys,
+            watch_ids,
+            conversions,
+            ..
+        } = &mut out;
+        let mut journey = |contact: Option<i64>, visit: Option<i64>, until: i64| {
+            let begin = pool.len();
+            let lower = until - lookback_ms;
+            // The contact's visits: every visit of each of its visitors.
+            if let Some(keys) = contact.and_then(|c| crm.contact_visitors.get(&c)) {
+                for &key in keys {
+                    let latest = watch_keys.entry(key).or_insert(i64::MIN);
+                    *latest = (*latest).max(until);
+                    let Some(v) = visits.visitor_of(key) else {
+                        continue;
+                    };
+                    for k in by.range(v as usize) {
+                        let t = by.at[k];
+                        if t > until {
+                            break;
+                        }
+                        if t >= lower {
+                            pool.push(by.list[k]);
+                        }
+                    }
+                }
+            }
+            if let Some(id) = visit {
+                match visits.position(id) {
+                    Some(i) if at[i] <= until && at[i] >= lower => pool.push(i as u32),
+                    Some(_) => {}
+                    None => {
+                        watch_ids.insert(id);
+                    }
+                }
+            }
+            let slice = &mut pool[begin..];
+            if slice.len() > 1 {
+                slice.sort_unstable_by_key(|&i| (at[i as usize], i));
+                let mut w = begin + 1;
+                for r in begin + 1..pool.len() {
+                    if pool[r] != pool[w - 1] {
+                        pool[w] = pool[r];
+                        w += 1;
+                    }
+                }
+                pool.truncate(w);
+            }
+            begin..pool.len()
+        };
+        let visit_time = |id: Option<i64>| id.and_then(|id| visits.position(id)).map(|i| at[i]);
+        let mut lead_touches: HashMap<i64, std::ops::Range<usize>> =
+            HashMap::with_capacity(crm.leads.len());
+        for lead in &crm.leads {
+            let created = lead.created_at.timestamp_millis();
+            let until = visit_time(lead.visit_id).unwrap_or(created);
+            let touches = journey(lead.contact_id, lead.visit_id, until);
+            lead_touches.insert(lead.id, touches.clone());
+            conversions.push(Conversion {
+                kind: ConversionKind::Lead(lead.kind),
+                deal: None,
+                at: created,
+                touches,
+                revenue: 0.0,
+                profit: None,
+            });
+        }
+        for (deal_index, deal) in crm.deals.iter().enumerate() {
+            let created = deal.created_at.timestamp_millis();
+            let touches = match deal.lead_id.and_then(|l| lead_touches.get(&l)) {
+                Some(t) if deal.visit_id.is_none() => t.clone(),
+                _ => {
+                    let until = visit_time(deal.visit_id).unwrap_or(created);
+                    journey(deal.contact_id, deal.visit_id, until)
+                }
+            };
+            conversions.push(Conversion {
+                kind: ConversionKind::Deal,
+                deal: Some(deal_index),
+                at: created,
+                touches: touches.clone(),
+                revenue: 0.0,
+                profit: None,
+            });
+            if deal.status == DealStatus::Won {
+                conversions.push(Conversion {
+                    kind: ConversionKind::Sale,
+                    deal: None,
+                    at: deal.closed_at.unwrap_or(deal.created_at).timestamp_millis(),
+                    touches,
+                    revenue: deal.revenue.0 as f64,
+                    profit: deal.profit.map(|p| p.0 as f64),
+                });
+            }
+        }
+        out
+    }
+}
+
+/// Which group each interned dimension set falls in, for one `group_by`
+/// over the first `dims` dimension sets.
+#[derive(Debug, Default)]
+pub(crate) struct Grouping {
+    group_by: Vec<Dim>,
+    dims: usize,
+    /// Group of each dimension set.
+    group_of: Vec<u32>,
+    /// Each group's dimension values.
+    groups: Vec<Vec<String>>,
+}
+
+impl Grouping {
+    fn build(dims: &[Dims], group_by: &[Dim]) -> Grouping {
+        let mut group_ids: HashMap<Vec<&str>, u32> = HashMap::new();
+        let mut groups: Vec<Vec<String>> = Vec::new();
+        let group_of = dims
+            .iter()
+            .map(|d| {
+                let key: Vec<&str> = group_by.iter().map(|g| &*d.values[g.index()]).collect();
+                let next = groups.len() as u32;
+                *group_ids.entry(key).or_insert_with(|| {
+                    groups.push(
+                        group_by
+                            .iter()
+                            .map(|g| d.values[g.index()].to_string())
+                            .collect(),
+                    );
+                    next
+                })
+            })
+            .collect();
+        Grouping {
+            group_by: group_by.to_vec(),
+            dims: dims.len(),
+            group_of,
+            groups,
+        }
+    }
+}
+
+/// Groupings kept for the last few `group_by`s asked.
+const GROUPINGS_KEPT: usize = 8;
 
 fn kind_slot(kind: LeadKind) -> usize {
     match kind {
@@ -298,27 +507,19 @@ pub(crate) fn run(index: &mut ProjectIndex, q: &EngineQuery<'_>) -> Aggregates {
         }
     }
 
-    // Groups: every interned dimension set maps to its group.
-    let mut group_ids: HashMap<Vec<&str>, u32> = HashMap::new();
-    let mut groups: Vec<Vec<String>> = Vec::new();
-    let group_of: Vec<u32> = index
-        .visits
-        .dims
+    // Groups: every interned dimension set maps to its group (kept per
+    // `group_by` until new dimension sets appear).
+    let ndims = index.visits.dims.len();
+    let kept = index
+        .groupings
         .iter()
-        .map(|d| {
-            let key: Vec<&str> = q.group_by.iter().map(|g| &*d.values[g.index()]).collect();
-            let next = groups.len() as u32;
-            *group_ids.entry(key).or_insert_with(|| {
-                groups.push(
-                    q.group_by
-                        .iter()
-                        .map(|g| d.values[g.index()].to_string())
-                        .collect(),
-                );
-                next
-            })
-        })
-        .collect();
+        .position(|g| g.group_by == q.group_by && g.dims == ndims);
+    let grouping = match kept {
+        Some(k) => index.groupings.remove(k),
+        None => Grouping::build(&index.visits.dims, q.group_by),
+    };
+    let mut groups = grouping.groups.clone();
+    let group_of: &[u32] = &grouping.group_of;
     let unattributed = if q.group_by.is_empty() {
         if groups.is_empty() {
             groups.push(Vec::new());
@@ -343,25 +544,33 @@ pub(crate) fn run(index: &mut ProjectIndex, q: &EngineQuery<'_>) -> Aggregates {
         t.impressions += impressions;
     }
 
-    // Traffic: visits and distinct visitors per cell, visitor by visitor.
+    // Journeys: kept from the last report while still valid.
+    let lookback_ms = i64::from(q.attribution.lookback_days) * 86_400_000;
     index.visits.ensure_by_visitor();
-    let ProjectIndex { visits, crm } = &*index;
+    let valid = match index.crm.journeys.as_mut() {
+        Some(j) => j.still_valid(&index.visits, lookback_ms),
+        None => false,
+    };
+    if !valid {
+        index.crm.journeys = Some(Journeys::build(&index.visits, &index.crm, lookback_ms));
+    }
+
+    // Traffic: visits and distinct visitors per cell, visitor by visitor.
+    let ProjectIndex { visits, crm, .. } = &*index;
     let (at, dim) = (&visits.at, &visits.dim);
-    let (offsets, list) = visits.by_visitor();
-    let nvisitors = offsets.len().saturating_sub(1);
+    let by = visits.by_visitor();
+    let nvisitors = by.visitors();
     let mut seen_cells: Vec<usize> = Vec::new();
     let mut seen_buckets: Vec<usize> = Vec::new();
-    // Per visitor: its in-period group sequence (for Markov's
-    // non-converting journeys), computed on demand below.
     for v in 0..nvisitors {
-        let visits_of = &list[offsets[v] as usize..offsets[v + 1] as usize];
         seen_cells.clear();
         seen_buckets.clear();
         let mut any = false;
-        for &i in visits_of {
-            let i = i as usize;
-            let Some(b) = bucket_of(at[i]) else { continue };
-            let cell = group_of[dim[i] as usize] as usize * nb + b;
+        for k in by.range(v) {
+            let Some(b) = bucket_of(by.at[k]) else {
+                continue;
+            };
+            let cell = group_of[by.dim[k] as usize] as usize * nb + b;
             out.traffic[cell].visits += 1.0;
             if !seen_cells.contains(&cell) {
                 seen_cells.push(cell);
@@ -392,93 +601,12 @@ pub(crate) fn run(index: &mut ProjectIndex, q: &EngineQuery<'_>) -> Aggregates {
     }
 
     // Conversions and their journeys.
-    let lookback_ms = i64::from(q.attribution.lookback_days) * 86_400_000;
-    let mut pool: Vec<u32> = Vec::new();
-    let mut conversions: Vec<Conversion> = Vec::new();
-    let mut lead_touches: HashMap<i64, std::ops::Range<usize>> = HashMap::new();
-    let journey = |pool: &mut Vec<u32>,
-                   contact: Option<i64>,
-                   visit: Option<i64>,
-                   until: i64|
-     -> std::ops::Range<usize> {
-        let begin = pool.len();
-        let mut push = |i: usize| {
-            let t = at[i];
-            if t <= until && t >= until - lookback_ms {
-                pool.push(i as u32);
-            }
-        };
-        // The contact's visits: every visit of each of its visitors.
-        if let Some(keys) = contact.and_then(|c| crm.contact_visitors.get(&c)) {
-            for &key in keys {
-                let Some(v) = visits.visitor_of(key).map(|v| v as usize) else {
-                    continue;
-                };
-                if let (Some(&lo), Some(&hi)) = (offsets.get(v), offsets.get(v + 1)) {
-                    for &i in &list[lo as usize..hi as usize] {
-                        push(i as usize);
-                    }
-                }
-            }
-        }
-        if let Some(i) = visit.and_then(|v| visits.position(v)) {
-            push(i);
-        }
-        let slice = &mut pool[begin..];
-        slice.sort_unstable_by_key(|&i| (at[i as usize], i));
-        let mut w = begin;
-        for r in begin..pool.len() {
-            if r == begin || pool[r] != pool[w - 1] {
-                pool[w] = pool[r];
-                w += 1;
-            }
-        }
-        pool.truncate(w);
-        begin..w
+    let Some(Journeys {
+        conversions, pool, ..
+    }) = crm.journeys.as_ref()
+    else {
+        return out;
     };
-    let visit_time = |id: Option<i64>| id.and_then(|id| visits.position(id)).map(|i| at[i]);
-    for lead in &crm.leads {
-        let created = lead.created_at.timestamp_millis();
-        let until = visit_time(lead.visit_id).unwrap_or(created);
-        let touches = journey(&mut pool, lead.contact_id, lead.visit_id, until);
-        lead_touches.insert(lead.id, touches.clone());
-        conversions.push(Conversion {
-            kind: ConversionKind::Lead(lead.kind),
-            deal: None,
-            at: created,
-            touches,
-            revenue: 0.0,
-            profit: None,
-        });
-    }
-    for (deal_index, deal) in crm.deals.iter().enumerate() {
-        let created = deal.created_at.timestamp_millis();
-        let touches = match deal.lead_id.and_then(|l| lead_touches.get(&l)) {
-            Some(t) if deal.visit_id.is_none() => t.clone(),
-            _ => {
-                let until = visit_time(deal.visit_id).unwrap_or(created);
-                journey(&mut pool, deal.contact_id, deal.visit_id, until)
-            }
-        };
-        conversions.push(Conversion {
-            kind: ConversionKind::Deal,
-            deal: Some(deal_index),
-            at: created,
-            touches: touches.clone(),
-            revenue: 0.0,
-            profit: None,
-        });
-        if deal.status == DealStatus::Won {
-            conversions.push(Conversion {
-                kind: ConversionKind::Sale,
-                deal: None,
-                at: deal.closed_at.unwrap_or(deal.created_at).timestamp_millis(),
-                touches,
-                revenue: deal.revenue.0 as f64,
-                profit: deal.profit.map(|p| p.0 as f64),
-            });
-        }
-    }
     // Which conversions the period counts.
     let included = |c: &Conversion| match q.date_mode {
         DateMode::Conversion => c.at >= start && c.at < end,
@@ -519,9 +647,9 @@ pub(crate) fn run(index: &mut ProjectIndex, q: &EngineQuery<'_>) -> Aggregates {
         }
         for v in 0..nvisitors {
             path.clear();
-            for &i in &list[offsets[v] as usize..offsets[v + 1] as usize] {
-                if bucket_of(at[i as usize]).is_some() {
-                    path.push(group_of[dim[i as usize] as usize]);
+            for k in by.range(v) {
+                if bucket_of(by.at[k]).is_some() {
+                    path.push(group_of[by.dim[k] as usize]);
                 }
             }
             if path.is_empty() {
@@ -657,6 +785,8 @@ pub(crate) fn run(index: &mut ProjectIndex, q: &EngineQuery<'_>) -> Aggregates {
     }
     out.groups = groups;
     out.funnel = funnel;
+    index.groupings.insert(0, grouping);
+    index.groupings.truncate(GROUPINGS_KEPT);
     out
 }
 

@@ -119,8 +119,14 @@ pub(crate) struct Visits {
     visitor_lookup: rustc_hash::FxHashMap<u64, u32>,
     /// Visitors interned so far.
     pub visitors: u32,
+    /// Each interned visitor's key ([`visitor_key`]).
+    keys: Vec<u64>,
+    /// Bumped whenever a visit is inserted before the last one (a late
+    /// commit), which moves the positions of the visits after it: what
+    /// holds positions (the journey cache) is stale then.
+    pub layout: u64,
     /// Visits per visitor in time order (CSR), rebuilt after changes.
-    by_visitor: Option<(Vec<u32>, Vec<u32>)>,
+    by_visitor: Option<ByVisitor>,
     /// `(when, max id)` after each refresh, for the late-commit re-scan.
     marks: Vec<(Instant, i64)>,
     /// When the late-commit window was last re-scanned.
@@ -162,11 +168,18 @@ impl Visits {
         // A 64-bit hash names the visitor: two visitor ids colliding would
         // merge two visitors' counts, at odds of about n²/2⁶⁵.
         let next = self.visitors;
-        let id = *self.visitor_lookup.entry(hash_of(vid)).or_insert(next);
+        let key = hash_of(vid);
+        let id = *self.visitor_lookup.entry(key).or_insert(next);
         if id == next {
             self.visitors += 1;
+            self.keys.push(key);
         }
         id
+    }
+
+    /// The key of an interned visitor.
+    pub(crate) fn key_of(&self, visitor: u32) -> u64 {
+        self.keys.get(visitor as usize).copied().unwrap_or_default()
     }
 
     /// The interned visitor of a visitor key, if any visit has it.
@@ -175,12 +188,8 @@ impl Visits {
     }
 
     /// Every visitor's key, by interned visitor.
-    pub(crate) fn visitor_keys(&self) -> Vec<u64> {
-        let mut keys = vec![0u64; self.visitors as usize];
-        for (&key, &v) in &self.visitor_lookup {
-            keys[v as usize] = key;
-        }
-        keys
+    pub(crate) fn visitor_keys(&self) -> &[u64] {
+        &self.keys
     }
 
     /// Takes the columns of a decoded snapshot (the dimension sets are
@@ -202,6 +211,8 @@ impl Visits {
         }
         self.visitor_lookup = lookup;
         self.visitors = visitor_keys.len() as u32;
+        self.keys = visitor_keys.to_vec();
+        self.layout += 1;
         self.ids = ids;
         self.at = at;
         self.visitor = visitor;
@@ -236,7 +247,10 @@ impl Visits {
                     }
                     return;
                 }
-                Err(pos) => pos,
+                Err(pos) => {
+                    self.layout += 1;
+                    pos
+                }
             },
             _ => self.ids.len(),
         };
@@ -326,24 +340,72 @@ impl Visits {
             self.by_visitor = Some(build_by_visitor(
                 &self.visitor,
                 &self.at,
+                &self.dim,
                 self.visitors as usize,
             ));
         }
     }
 
-    /// Every visitor's visits (indices), each list in time order, as
-    /// `(offsets, list)`: visitor `v`'s visits are
-    /// `list[offsets[v]..offsets[v + 1]]`. Empty until
+    /// Every visitor's visits in time order. Empty until
     /// [`Visits::ensure_by_visitor`] ran after the last change.
-    pub(crate) fn by_visitor(&self) -> (&[u32], &[u32]) {
+    pub(crate) fn by_visitor(&self) -> ByVisitorRef<'_> {
         match &self.by_visitor {
-            Some((o, l)) => (o, l),
-            None => (&[], &[]),
+            Some(b) => ByVisitorRef {
+                offsets: &b.offsets,
+                list: &b.list,
+                at: &b.at,
+                dim: &b.dim,
+            },
+            None => ByVisitorRef {
+                offsets: &[],
+                list: &[],
+                at: &[],
+                dim: &[],
+            },
         }
     }
 }
 
-fn build_by_visitor(visitor: &[u32], at: &[i64], n: usize) -> (Vec<u32>, Vec<u32>) {
+/// Every visitor's visits in time order (CSR): visitor `v`'s visits are
+/// entries `offsets[v]..offsets[v + 1]` of `list` (positions in the
+/// columns), with their start times and dimensions copied alongside so a
+/// pass over visitors reads memory in order.
+struct ByVisitor {
+    offsets: Vec<u32>,
+    list: Vec<u32>,
+    at: Vec<i64>,
+    dim: Vec<u32>,
+}
+
+/// A borrowed [`ByVisitor`].
+#[derive(Clone, Copy)]
+pub(crate) struct ByVisitorRef<'a> {
+    /// Visitor `v`'s entries are `offsets[v]..offsets[v + 1]`.
+    pub offsets: &'a [u32],
+    /// Position of each entry's visit in the columns.
+    pub list: &'a [u32],
+    /// Start time of each entry's visit.
+    pub at: &'a [i64],
+    /// Interned dimensions of each entry's visit.
+    pub dim: &'a [u32],
+}
+
+impl ByVisitorRef<'_> {
+    /// Number of visitors.
+    pub(crate) fn visitors(&self) -> usize {
+        self.offsets.len().saturating_sub(1)
+    }
+
+    /// The entries of visitor `v` (empty for an unknown one).
+    pub(crate) fn range(&self, v: usize) -> std::ops::Range<usize> {
+        match (self.offsets.get(v), self.offsets.get(v + 1)) {
+            (Some(&lo), Some(&hi)) => lo as usize..hi as usize,
+            _ => 0..0,
+        }
+    }
+}
+
+fn build_by_visitor(visitor: &[u32], at: &[i64], dim: &[u32], n: usize) -> ByVisitor {
     let mut offsets = vec![0u32; n + 1];
     for &v in visitor {
         offsets[v as usize + 1] += 1;
@@ -363,7 +425,14 @@ fn build_by_visitor(visitor: &[u32], at: &[i64], n: usize) -> (Vec<u32>, Vec<u32
             slice.sort_unstable_by_key(|&i| (at[i as usize], i));
         }
     }
-    (offsets, list)
+    let at = list.iter().map(|&i| at[i as usize]).collect();
+    let dim = list.iter().map(|&i| dim[i as usize]).collect();
+    ByVisitor {
+        offsets,
+        list,
+        at,
+        dim,
+    }
 }
 
 /// The first day costs are read from (every day with costs is after it).
@@ -399,6 +468,9 @@ pub(crate) struct Crm {
     /// Each cost row's interned dimensions, and the settings version its
     /// channel was classified under.
     pub cost_dims: Option<(i64, Vec<u32>)>,
+    /// Every conversion's journey, built on the first report after these
+    /// facts were read and kept while new visits cannot change them.
+    pub journeys: Option<super::engine::Journeys>,
 }
 
 impl Crm {
@@ -433,6 +505,7 @@ impl Crm {
             contact_visitors,
             costs,
             cost_dims: None,
+            journeys: None,
             calls: calls
                 .into_iter()
                 .map(|c| {
@@ -457,6 +530,8 @@ pub(crate) struct ProjectIndex {
     pub visits: Visits,
     /// CRM facts.
     pub crm: Crm,
+    /// Groupings of the dimension sets for recent `group_by`s.
+    pub groupings: Vec<super::engine::Grouping>,
 }
 
 impl ProjectIndex {
@@ -506,6 +581,8 @@ impl ProjectIndex {
                 *v = Visits::default();
                 v.scan(&scan_store, scope)?;
                 loaded = false;
+                // Positions moved: journeys built on the old columns go.
+                self.crm.journeys = None;
             }
             Ok((self, loaded, started.elapsed()))
         });

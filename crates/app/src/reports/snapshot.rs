@@ -96,7 +96,7 @@ pub(crate) fn encode(project: ProjectId, visits: &Visits, rescan_from: i64) -> V
     for &d in &visits.dim {
         body.extend_from_slice(&d.to_le_bytes());
     }
-    for h in &hashes {
+    for h in hashes {
         body.extend_from_slice(&h.to_le_bytes());
     }
     for d in &visits.dims {
