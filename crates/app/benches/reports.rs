@@ -127,6 +127,37 @@ fn main() {
             ms(warm[10]),
             ms(warm[19])
         );
+        // Live (BENCH_LIVE=1; it adds visits dated today, outside the
+        // period, to the data folder): a new visit before every report, so
+        // the per-visitor lists are rebuilt each time (the journeys are
+        // kept: a new visitor joins none).
+        if std::env::var("BENCH_LIVE").is_ok_and(|v| v == "1") {
+            let stamp = chrono::Utc::now().timestamp_millis();
+            let mut live: Vec<Duration> = Vec::new();
+            for n in 0..10 {
+                let hit = skvoz_app::tracking::HitInput {
+                    fields: skvoz_app::tracking::input::HitFields {
+                        vid: Some(format!("bench-live-{stamp}-{n}")),
+                        url: "https://shop.example/?utm_source=bench&utm_medium=cpc".to_owned(),
+                        ..Default::default()
+                    },
+                    at: chrono::Utc::now(),
+                    explicit_time: true,
+                    ip: None,
+                    ua: None,
+                };
+                app.tracking.import(project.id, vec![hit]).await.unwrap();
+                let t = Instant::now();
+                app.reports.channels(&ctx, &params("last_non_direct")).await.unwrap();
+                live.push(t.elapsed());
+            }
+            live.sort();
+            println!(
+                "live (a new visit before each report): median {:.1} ms, max {:.1} ms (10 runs)",
+                ms(live[5]),
+                ms(live[9])
+            );
+        }
         let mut markov: Vec<Duration> = Vec::new();
         for _ in 0..3 {
             let t = Instant::now();

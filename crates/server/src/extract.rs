@@ -65,6 +65,12 @@ pub fn is_json_content_type(headers: &axum::http::HeaderMap) -> bool {
 /// Parses a JSON body: a syntax error is 400 `invalid_json`; a body of the
 /// wrong shape is 422 `invalid` naming the path of the bad field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // A good body takes the plain parser (tracking the path of every field
+    // was a good part of the parse on `/collect`); a bad one is parsed
+    // again with the path, for the error.
+    if let Ok(value) = serde_json::from_slice(bytes) {
+        return Ok(value);
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();

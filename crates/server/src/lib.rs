@@ -185,10 +185,13 @@ pub fn router(app: App, options: &ServerOptions) -> Router {
         .max_age(std::time::Duration::from_secs(86_400));
     let (collect, _) = collect_routes().split_for_parts();
     let (script, _) = script_routes().split_for_parts();
-    documented
+    // The tracker's routes write no events: they are not wrapped in
+    // `wake_outbox` (at tens of thousands of hits a second, waking the
+    // relay after each kept it reading the event log in a loop).
+    let tracker = Router::new()
         .merge(collect.layer(cors.clone()))
-        .merge(script.layer(cors).layer(CompressionLayer::new()))
-        .route("/openapi.json", get(routes::system::openapi))
+        .merge(script.layer(cors).layer(CompressionLayer::new()));
+    documented
         .route("/export/alytics/", get(routes::crm::alytics_export_base))
         .route("/export/alytics/{n}", get(routes::crm::alytics_export))
         .route(
@@ -202,12 +205,14 @@ pub fn router(app: App, options: &ServerOptions) -> Router {
                 .layer(DefaultBodyLimit::max(routes::surveys::MAX_FORM_BYTES)),
         )
         .merge(dashboard::routes())
-        .fallback(not_found)
-        .layer(axum::middleware::map_response(json_errors))
+        .route("/openapi.json", get(routes::system::openapi))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             wake_outbox,
         ))
+        .merge(tracker)
+        .fallback(not_found)
+        .layer(axum::middleware::map_response(json_errors))
         .layer(axum::middleware::from_fn(telemetry::track))
         .layer(DefaultBodyLimit::max(options.body_limit))
         .with_state(state)
