@@ -2,9 +2,12 @@
 //! ingestion counters. One process-wide recorder; `/metrics` renders it.
 
 use axum::extract::{MatchedPath, Request};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
+use metrics::{Counter, Histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::time::Instant;
 
@@ -61,18 +64,74 @@ pub fn prometheus() -> PrometheusHandle {
 /// Middleware: counts and times every request under its route template
 /// (`/api/v1/deals/{external_id}`, not the raw path, so labels stay few).
 pub async fn track(req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
-    let method = req.method().as_str().to_owned();
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let method = req.method().clone();
     let start = Instant::now();
     let response = next.run(req).await;
-    let status = response.status().as_u16().to_string();
-    metrics::counter!(HTTP_REQUESTS, "route" => route.clone(), "method" => method.clone(), "status" => status)
-        .increment(1);
-    metrics::histogram!(HTTP_LATENCY, "route" => route, "method" => method)
-        .record(start.elapsed().as_secs_f64());
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    record(
+        route,
+        &method,
+        response.status().as_u16(),
+        start.elapsed().as_secs_f64(),
+    );
     response
+}
+
+/// One route's metric handles, registered on the route's first request
+/// with each method and status (a registry lookup with freshly allocated
+/// labels on every request was a measurable part of a `/collect` hit).
+#[derive(Default)]
+struct RouteMetrics {
+    latency: Vec<(Method, Histogram)>,
+    requests: Vec<(Method, u16, Counter)>,
+}
+
+type RouteTable = parking_lot::RwLock<HashMap<String, RouteMetrics>>;
+
+fn routes() -> &'static RouteTable {
+    static ROUTES: OnceLock<RouteTable> = OnceLock::new();
+    ROUTES.get_or_init(Default::default)
+}
+
+fn record(route: &str, method: &Method, status: u16, seconds: f64) {
+    {
+        let table = routes().read();
+        if let Some(m) = table.get(route) {
+            let latency = m.latency.iter().find(|(x, _)| x == method);
+            let requests = m
+                .requests
+                .iter()
+                .find(|(x, s, _)| x == method && *s == status);
+            if let (Some((_, h)), Some((_, _, c))) = (latency, requests) {
+                h.record(seconds);
+                c.increment(1);
+                return;
+            }
+        }
+    }
+    let mut table = routes().write();
+    let m = table.entry(route.to_owned()).or_default();
+    if !m.latency.iter().any(|(x, _)| x == method) {
+        let h = metrics::histogram!(HTTP_LATENCY, "route" => route.to_owned(), "method" => method.as_str().to_owned());
+        m.latency.push((method.clone(), h));
+    }
+    if !m
+        .requests
+        .iter()
+        .any(|(x, s, _)| x == method && *s == status)
+    {
+        let c = metrics::counter!(HTTP_REQUESTS, "route" => route.to_owned(), "method" => method.as_str().to_owned(), "status" => status.to_string());
+        m.requests.push((method.clone(), status, c));
+    }
+    if let Some((_, h)) = m.latency.iter().find(|(x, _)| x == method) {
+        h.record(seconds);
+    }
+    if let Some((_, _, c)) = m
+        .requests
+        .iter()
+        .find(|(x, s, _)| x == method && *s == status)
+    {
+        c.increment(1);
+    }
 }
