@@ -56,6 +56,18 @@ pub fn prometheus() -> PrometheusHandle {
             );
             metrics::describe_counter!(INGESTED, "Records accepted and committed, by kind");
             metrics::describe_counter!(REJECTED, "Records refused, by kind and reason");
+            // Histograms keep every sample until drained: without upkeep a
+            // server nobody scrapes would hold one sample per request.
+            let upkeep = handle.clone();
+            let spawned = std::thread::Builder::new()
+                .name("skvoz-metrics".into())
+                .spawn(move || loop {
+                    std::thread::sleep(std::time::Duration::from_secs(5));
+                    upkeep.run_upkeep();
+                });
+            if let Err(e) = spawned {
+                tracing::warn!(error = %e, "no metrics upkeep thread; histograms drain only when scraped");
+            }
             handle
         })
         .clone()

@@ -94,6 +94,8 @@ const READER_CACHE_KIB: i64 = 8_000;
 /// memory, so the window is bounded; beyond it SQLite reads through the
 /// operating system's page cache.
 const MMAP_BYTES: i64 = 64 << 20;
+/// How often the background checkpointer copies the WAL into the database.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 /// The writer checkpoints by itself only past this many WAL pages (a safety
 /// valve); normally the background checkpointer keeps the WAL short.
 const AUTOCHECKPOINT_PAGES: i64 = 20_000;
@@ -258,12 +260,7 @@ fn spawn_checkpointer(inner: std::sync::Weak<Inner>, conn: Connection) {
     let spawned = std::thread::Builder::new()
         .name("skvoz-checkpoint".into())
         .spawn(move || loop {
-            std::thread::sleep(std::time::Duration::from_millis(
-                std::env::var("HACK_CKPT_MS")
-                    .ok()
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(250),
-            ));
+            std::thread::sleep(CHECKPOINT_EVERY);
             if inner.upgrade().is_none() {
                 break;
             }

@@ -645,7 +645,7 @@ pub(crate) fn run(index: &mut ProjectIndex, q: &EngineQuery<'_>) -> Aggregates {
             }
             chains[c.kind.chain()].add_path(&path, true);
         }
-        for v in 0..nvisitors {
+        for (v, covered) in covered.iter().enumerate() {
             path.clear();
             for k in by.range(v) {
                 if bucket_of(by.at[k]).is_some() {
@@ -656,7 +656,7 @@ pub(crate) fn run(index: &mut ProjectIndex, q: &EngineQuery<'_>) -> Aggregates {
                 continue;
             }
             for (k, chain) in chains.iter_mut().enumerate() {
-                if !covered[v][k] {
+                if !covered[k] {
                     chain.add_path(&path, false);
                 }
             }
