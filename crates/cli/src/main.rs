@@ -328,8 +328,18 @@ async fn resolve_project(app: &App, text: &str) -> anyhow::Result<skvoz_domain::
 }
 
 fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string(value)?);
-    Ok(())
+    print_out(&format!("{}\n", serde_json::to_string(value)?))
+}
+
+/// Writes to standard output; a reader that went away (`| head`) ends the
+/// output quietly instead of a panic.
+fn print_out(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
 }
 
 async fn shutdown_signal() {
@@ -628,8 +638,8 @@ async fn main() -> anyhow::Result<()> {
             app.shutdown().await?;
             let report = report?;
             match format.as_str() {
-                "csv" => print!("{}", report.csv()),
-                "table" => print!("{}", report.table()),
+                "csv" => print_out(&report.csv())?,
+                "table" => print_out(&report.table())?,
                 _ => print_json(&report.json)?,
             }
         }
