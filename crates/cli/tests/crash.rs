@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{free_port, skvoz};
+use common::{create_project, free_port, skvoz, wait_healthy};
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -14,7 +14,7 @@ use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// One keep-alive HTTP/1.1 POST; returns the status.
 fn post(stream: &mut BufReader<TcpStream>, body: &str) -> std::io::Result<u16> {
@@ -54,32 +54,10 @@ fn post(stream: &mut BufReader<TcpStream>, body: &str) -> std::io::Result<u16> {
     Ok(status)
 }
 
-fn wait_healthy(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
-            let _ = s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-            let mut buf = String::new();
-            let _ = s.read_to_string(&mut buf);
-            if buf.starts_with("HTTP/1.1 200") {
-                return;
-            }
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("server on {port} never became healthy");
-}
-
 #[test]
 fn every_acknowledged_hit_survives_sigkill() {
     let dir = tempfile::tempdir().unwrap();
-    let out = skvoz()
-        .args(["project", "create", "crash", "--data"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let keys: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let keys = create_project(dir.path(), "crash");
     let pk = keys["public_key"].as_str().unwrap().to_owned();
 
     let port = free_port();

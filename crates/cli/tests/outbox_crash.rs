@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{free_port, skvoz};
+use common::{create_project, free_port, skvoz, wait_healthy};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -126,19 +126,6 @@ fn http(port: u16, method: &str, path: &str, key: &str, body: &str) -> (u16, Str
     (status, body)
 }
 
-fn wait_healthy(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok()
-            && http(port, "GET", "/healthz", "", "").0 == 200
-        {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("server on {port} never became healthy");
-}
-
 fn start(dir: &std::path::Path, port: u16) -> Child {
     let child = skvoz()
         .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
@@ -164,13 +151,7 @@ fn a_kill_mid_delivery_loses_nothing_and_the_receiver_dedups_the_repeat() {
     let sink = Arc::new(Sink::default());
     let sink_port = serve_sink(sink.clone());
     let dir = tempfile::tempdir().unwrap();
-    let out = skvoz()
-        .args(["project", "create", "crash", "--data"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let keys: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let keys = create_project(dir.path(), "crash");
     let api_key = keys["api_key"].as_str().unwrap().to_owned();
     let settings = serde_json::json!({"webhooks": [{
         "id": "sink", "url": format!("http://127.0.0.1:{sink_port}/hook"), "secret": SECRET,
