@@ -106,21 +106,29 @@ fn routes() -> &'static RouteTable {
     ROUTES.get_or_init(Default::default)
 }
 
+impl RouteMetrics {
+    /// The handles for `method` and `status`, when registered.
+    fn find(&self, method: &Method, status: u16) -> Option<(&Histogram, &Counter)> {
+        let latency = self.latency.iter().find(|(m, _)| m == method)?;
+        let requests = self
+            .requests
+            .iter()
+            .find(|(m, s, _)| m == method && *s == status)?;
+        Some((&latency.1, &requests.2))
+    }
+}
+
 fn record(route: &str, method: &Method, status: u16, seconds: f64) {
+    let observe = |(h, c): (&Histogram, &Counter)| {
+        h.record(seconds);
+        c.increment(1);
+    };
+    if let Some(handles) = routes()
+        .read()
+        .get(route)
+        .and_then(|m| m.find(method, status))
     {
-        let table = routes().read();
-        if let Some(m) = table.get(route) {
-            let latency = m.latency.iter().find(|(x, _)| x == method);
-            let requests = m
-                .requests
-                .iter()
-                .find(|(x, s, _)| x == method && *s == status);
-            if let (Some((_, h)), Some((_, _, c))) = (latency, requests) {
-                h.record(seconds);
-                c.increment(1);
-                return;
-            }
-        }
+        return observe(handles);
     }
     let mut table = routes().write();
     let m = table.entry(route.to_owned()).or_default();
@@ -128,22 +136,11 @@ fn record(route: &str, method: &Method, status: u16, seconds: f64) {
         let h = metrics::histogram!(HTTP_LATENCY, "route" => route.to_owned(), "method" => method.as_str().to_owned());
         m.latency.push((method.clone(), h));
     }
-    if !m
-        .requests
-        .iter()
-        .any(|(x, s, _)| x == method && *s == status)
-    {
+    if m.find(method, status).is_none() {
         let c = metrics::counter!(HTTP_REQUESTS, "route" => route.to_owned(), "method" => method.as_str().to_owned(), "status" => status.to_string());
         m.requests.push((method.clone(), status, c));
     }
-    if let Some((_, h)) = m.latency.iter().find(|(x, _)| x == method) {
-        h.record(seconds);
-    }
-    if let Some((_, _, c)) = m
-        .requests
-        .iter()
-        .find(|(x, s, _)| x == method && *s == status)
-    {
-        c.increment(1);
+    if let Some(handles) = m.find(method, status) {
+        observe(handles);
     }
 }

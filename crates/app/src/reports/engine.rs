@@ -547,13 +547,12 @@ pub(crate) fn run(index: &mut ProjectIndex, q: &EngineQuery<'_>) -> Aggregates {
     // Journeys: kept from the last report while still valid.
     let lookback_ms = i64::from(q.attribution.lookback_days) * 86_400_000;
     index.visits.ensure_by_visitor();
-    let valid = match index.crm.journeys.as_mut() {
-        Some(j) => j.still_valid(&index.visits, lookback_ms),
-        None => false,
-    };
-    if !valid {
-        index.crm.journeys = Some(Journeys::build(&index.visits, &index.crm, lookback_ms));
-    }
+    let journeys = index
+        .crm
+        .journeys
+        .take()
+        .and_then(|mut j| j.still_valid(&index.visits, lookback_ms).then_some(j))
+        .unwrap_or_else(|| Journeys::build(&index.visits, &index.crm, lookback_ms));
 
     // Traffic: visits and distinct visitors per cell, visitor by visitor.
     let ProjectIndex { visits, crm, .. } = &*index;
@@ -601,12 +600,9 @@ pub(crate) fn run(index: &mut ProjectIndex, q: &EngineQuery<'_>) -> Aggregates {
     }
 
     // Conversions and their journeys.
-    let Some(Journeys {
+    let Journeys {
         conversions, pool, ..
-    }) = crm.journeys.as_ref()
-    else {
-        return out;
-    };
+    } = &journeys;
     // Which conversions the period counts.
     let included = |c: &Conversion| match q.date_mode {
         DateMode::Conversion => c.at >= start && c.at < end,
@@ -785,6 +781,7 @@ pub(crate) fn run(index: &mut ProjectIndex, q: &EngineQuery<'_>) -> Aggregates {
     }
     out.groups = groups;
     out.funnel = funnel;
+    index.crm.journeys = Some(journeys);
     index.groupings.insert(0, grouping);
     index.groupings.truncate(GROUPINGS_KEPT);
     out

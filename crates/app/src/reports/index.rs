@@ -117,9 +117,7 @@ pub(crate) struct Visits {
     pub dims: Vec<Dims>,
     dim_lookup: rustc_hash::FxHashMap<u64, Vec<u32>>,
     visitor_lookup: rustc_hash::FxHashMap<u64, u32>,
-    /// Visitors interned so far.
-    pub visitors: u32,
-    /// Each interned visitor's key ([`visitor_key`]).
+    /// Each interned visitor's key ([`visitor_key`]), by interned visitor.
     keys: Vec<u64>,
     /// Bumped whenever a visit is inserted before the last one (a late
     /// commit), which moves the positions of the visits after it: what
@@ -167,11 +165,10 @@ impl Visits {
     fn intern_visitor(&mut self, vid: &str) -> u32 {
         // A 64-bit hash names the visitor: two visitor ids colliding would
         // merge two visitors' counts, at odds of about n²/2⁶⁵.
-        let next = self.visitors;
+        let next = self.keys.len() as u32;
         let key = hash_of(vid);
         let id = *self.visitor_lookup.entry(key).or_insert(next);
         if id == next {
-            self.visitors += 1;
             self.keys.push(key);
         }
         id
@@ -210,7 +207,6 @@ impl Visits {
             }
         }
         self.visitor_lookup = lookup;
-        self.visitors = visitor_keys.len() as u32;
         self.keys = visitor_keys.to_vec();
         self.layout += 1;
         self.ids = ids;
@@ -341,28 +337,21 @@ impl Visits {
                 &self.visitor,
                 &self.at,
                 &self.dim,
-                self.visitors as usize,
+                self.keys.len(),
             ));
         }
     }
 
     /// Every visitor's visits in time order. Empty until
     /// [`Visits::ensure_by_visitor`] ran after the last change.
-    pub(crate) fn by_visitor(&self) -> ByVisitorRef<'_> {
-        match &self.by_visitor {
-            Some(b) => ByVisitorRef {
-                offsets: &b.offsets,
-                list: &b.list,
-                at: &b.at,
-                dim: &b.dim,
-            },
-            None => ByVisitorRef {
-                offsets: &[],
-                list: &[],
-                at: &[],
-                dim: &[],
-            },
-        }
+    pub(crate) fn by_visitor(&self) -> &ByVisitor {
+        static EMPTY: ByVisitor = ByVisitor {
+            offsets: Vec::new(),
+            list: Vec::new(),
+            at: Vec::new(),
+            dim: Vec::new(),
+        };
+        self.by_visitor.as_ref().unwrap_or(&EMPTY)
     }
 }
 
@@ -370,27 +359,17 @@ impl Visits {
 /// entries `offsets[v]..offsets[v + 1]` of `list` (positions in the
 /// columns), with their start times and dimensions copied alongside so a
 /// pass over visitors reads memory in order.
-struct ByVisitor {
+pub(crate) struct ByVisitor {
     offsets: Vec<u32>,
-    list: Vec<u32>,
-    at: Vec<i64>,
-    dim: Vec<u32>,
-}
-
-/// A borrowed [`ByVisitor`].
-#[derive(Clone, Copy)]
-pub(crate) struct ByVisitorRef<'a> {
-    /// Visitor `v`'s entries are `offsets[v]..offsets[v + 1]`.
-    pub offsets: &'a [u32],
     /// Position of each entry's visit in the columns.
-    pub list: &'a [u32],
+    pub list: Vec<u32>,
     /// Start time of each entry's visit.
-    pub at: &'a [i64],
+    pub at: Vec<i64>,
     /// Interned dimensions of each entry's visit.
-    pub dim: &'a [u32],
+    pub dim: Vec<u32>,
 }
 
-impl ByVisitorRef<'_> {
+impl ByVisitor {
     /// Number of visitors.
     pub(crate) fn visitors(&self) -> usize {
         self.offsets.len().saturating_sub(1)

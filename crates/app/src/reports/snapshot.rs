@@ -319,7 +319,7 @@ mod tests {
         assert_eq!(w.visitor, v.visitor);
         assert_eq!(w.dim, v.dim);
         assert_eq!(w.dims, v.dims);
-        assert_eq!(w.visitors, 37);
+        assert_eq!(w.visitor_keys().len(), 37);
         assert_eq!(w.visitor_keys(), v.visitor_keys());
         for i in [0usize, 17, 499] {
             let vid = format!("v{}", (i + 1) % 37);
