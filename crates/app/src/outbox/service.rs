@@ -163,11 +163,7 @@ impl OutboxService {
                     }
                 };
                 if idle {
-                    tokio::select! {
-                        _ = wake.notified() => {}
-                        _ = tokio::time::sleep(poll) => {}
-                        _ = halt.changed() => {}
-                    }
+                    pause(&wake, poll, &mut halt).await;
                 } else {
                     // New messages are there: let the worker know.
                     wake.notify_waiters();
@@ -190,11 +186,7 @@ impl OutboxService {
                     }
                 };
                 if idle {
-                    tokio::select! {
-                        _ = wake.notified() => {}
-                        _ = tokio::time::sleep(poll) => {}
-                        _ = halt.changed() => {}
-                    }
+                    pause(&wake, poll, &mut halt).await;
                 }
             }
         }));
@@ -293,5 +285,15 @@ impl OutboxService {
 async fn futures_join(tasks: Vec<JoinHandle<()>>) {
     for t in tasks {
         let _ = t.await;
+    }
+}
+
+/// An idle relay or worker waits for a wake-up, the poll interval or the
+/// stop signal, whichever comes first.
+async fn pause(wake: &Notify, poll: Duration, halt: &mut watch::Receiver<bool>) {
+    tokio::select! {
+        _ = wake.notified() => {}
+        _ = tokio::time::sleep(poll) => {}
+        _ = halt.changed() => {}
     }
 }
