@@ -17,8 +17,6 @@ use skvoz_domain::chat_report::Count;
 pub const PAGE_SIZE: usize = 50;
 /// The most dialogs the list shows (the report's own ceiling per page).
 pub const MAX_ROWS: usize = 10_000;
-/// Bucket sizes of the dynamics.
-pub const GRANULARITIES: &[&str] = &["day", "week", "month", "quarter"];
 
 fn shares(items: &[Count]) -> Vec<(String, f64)> {
     items
@@ -65,7 +63,7 @@ async fn render(state: &AppState, dash: &Dash) -> Result<Response, PageError> {
     let (from, to) = dash.period()?;
     let lang = dash.lang;
     let granularity = dash.q("granularity").unwrap_or("day");
-    if !GRANULARITIES.contains(&granularity) {
+    if !super::dynamics::GRANULARITIES.contains(&granularity) {
         return Err(PageError::Invalid(
             "granularity".into(),
             "unknown_value".into(),
@@ -101,15 +99,7 @@ async fn render(state: &AppState, dash: &Dash) -> Result<Response, PageError> {
         format::metric(lang, "roi", s, "")
     };
 
-    let options: Vec<(String, String)> = GRANULARITIES
-        .iter()
-        .map(|g| ((*g).to_owned(), dash.t(g).to_owned()))
-        .collect();
-    let extra = format!(
-        "<label>{}{}</label>",
-        esc(dash.t("granularity")),
-        layout::select("granularity", "granularity", &options, granularity)
-    );
+    let extra = super::dynamics::granularity_picker(dash, "granularity", granularity);
     let mut body = layout::period_form(
         dash,
         (&from.to_string(), &to.to_string()),

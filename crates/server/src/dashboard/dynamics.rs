@@ -32,6 +32,20 @@ pub const METRICS: &[&str] = &[
 /// Granularities offered.
 pub const GRANULARITIES: &[&str] = &["day", "week", "month", "quarter"];
 
+/// A labelled granularity `<select>` (name `granularity`) for a page's
+/// filter bar.
+pub fn granularity_picker(dash: &Dash, id: &str, selected: &str) -> String {
+    let options: Vec<(String, String)> = GRANULARITIES
+        .iter()
+        .map(|g| ((*g).to_owned(), dash.t(g).to_owned()))
+        .collect();
+    format!(
+        "<label>{}{}</label>",
+        esc(dash.t("granularity")),
+        layout::select("granularity", id, &options, selected)
+    )
+}
+
 async fn render(state: &AppState, dash: &Dash) -> Result<Response, PageError> {
     let ctx = dash.project()?;
     let (from, to) = dash.period()?;

@@ -405,7 +405,6 @@ mod tests {
             .chain(crate::dashboard::dynamics::METRICS.iter().copied())
             .chain(crate::dashboard::dynamics::GRANULARITIES.iter().copied())
             .chain(crate::dashboard::channels::LEVELS.iter().copied())
-            .chain(crate::dashboard::chats::GRANULARITIES.iter().copied())
             .chain([
                 "form",
                 "call",

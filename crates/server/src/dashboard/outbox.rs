@@ -7,7 +7,7 @@ use super::layout;
 use super::{finish, same_origin, Dash, PageError};
 use crate::AppState;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use skvoz_app::tracking::context::ProjectContext;
@@ -143,9 +143,7 @@ pub async fn retry(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
     if !dash.can_manage() || !same_origin(&headers) {
-        let mut r = PageError::NotFound("admin_only".into()).render(&dash);
-        *r.status_mut() = StatusCode::FORBIDDEN;
-        return r;
+        return super::settings::forbidden(&dash);
     }
     let Some(ctx) = &dash.ctx else {
         return PageError::NotFound("no_projects".into()).render(&dash);

@@ -448,7 +448,7 @@ pub async fn page(State(state): State<AppState>, dash: Dash) -> Response {
     finish(&dash, r)
 }
 
-fn forbidden(dash: &Dash) -> Response {
+pub(super) fn forbidden(dash: &Dash) -> Response {
     let mut r = PageError::NotFound("admin_only".into()).render(dash);
     *r.status_mut() = StatusCode::FORBIDDEN;
     r

@@ -43,15 +43,7 @@ async fn render(state: &AppState, dash: &Dash) -> Result<Response, PageError> {
             },
         )
         .await?;
-    let options: Vec<(String, String)> = super::dynamics::GRANULARITIES
-        .iter()
-        .map(|g| ((*g).to_owned(), dash.t(g).to_owned()))
-        .collect();
-    let extra = format!(
-        "<label>{}{}</label>",
-        esc(dash.t("granularity")),
-        layout::select("granularity", "granularity-select", &options, &granularity)
-    );
+    let extra = super::dynamics::granularity_picker(&dash, "granularity-select", &granularity);
     let mut body = layout::period_form(
         dash,
         (&from.to_string(), &to.to_string()),
