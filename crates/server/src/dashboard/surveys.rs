@@ -43,7 +43,7 @@ async fn render(state: &AppState, dash: &Dash) -> Result<Response, PageError> {
             },
         )
         .await?;
-    let extra = super::dynamics::granularity_picker(&dash, "granularity-select", &granularity);
+    let extra = super::dynamics::granularity_picker(dash, "granularity-select", &granularity);
     let mut body = layout::period_form(
         dash,
         (&from.to_string(), &to.to_string()),
