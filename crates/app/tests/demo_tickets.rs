@@ -95,10 +95,24 @@ async fn demo_tickets_are_reproducible_and_skewed_by_channel() {
     assert_eq!(total.tickets, count);
     assert!(total.service_cost.0 > 0, "demo settings price tickets");
     let mut contacts: BTreeMap<String, HashSet<i64>> = BTreeMap::new();
-    for l in leads.iter().filter(|l| l.kind == LeadKind::Form) {
-        let c = l.contact_id.unwrap();
+    let form_contacts: Vec<i64> = leads
+        .iter()
+        .filter(|l| l.kind == LeadKind::Form)
+        .map(|l| l.contact_id.unwrap())
+        .collect();
+    // The report's batched lookup agrees with the operator card's, contact
+    // by contact.
+    let batched = app
+        .store
+        .first_visit_channels(scope, form_contacts.clone())
+        .await
+        .unwrap();
+    assert!(!batched.is_empty());
+    for &c in &form_contacts {
         let visits = app.store.contact_visits(scope, c).await.unwrap();
-        let channel = visits.first.map_or("direct".to_owned(), |v| v.channel);
+        let first = visits.first.map(|v| v.channel);
+        assert_eq!(batched.get(&c), first.as_ref(), "contact {c}");
+        let channel = first.unwrap_or_else(|| "direct".to_owned());
         contacts.entry(channel).or_default().insert(c);
     }
     let rate = |channels: &[&str]| {

@@ -411,6 +411,31 @@ impl TicketStore for SqliteStore {
         .await
     }
 
+    async fn first_visit_channels(
+        &self,
+        scope: Scope,
+        contacts: Vec<i64>,
+    ) -> StoreResult<std::collections::HashMap<i64, String>> {
+        self.read(move |c| {
+            let project = scope.project().0;
+            let mut first = c
+                .prepare_cached(&contact_visits_sql("ASC", "1"))
+                .map_err(backend_err)?;
+            let mut out = std::collections::HashMap::with_capacity(contacts.len());
+            for contact in contacts {
+                let visit = first
+                    .query_row(params![project, contact], visit_from_row)
+                    .optional()
+                    .map_err(backend_err)?;
+                if let Some(v) = visit {
+                    out.insert(contact, v.channel);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
     async fn ticket_poll_cursor(
         &self,
         scope: Scope,

@@ -186,6 +186,13 @@ pub trait TicketStore: Send + Sync {
     ) -> StoreResult<Vec<Visit>>;
     /// Count, first and last of the contact's visits.
     async fn contact_visits(&self, scope: Scope, contact_id: i64) -> StoreResult<ContactVisits>;
+    /// The channel of each contact's first visit, for many contacts in one
+    /// call (reports); contacts without visits are left out.
+    async fn first_visit_channels(
+        &self,
+        scope: Scope,
+        contacts: Vec<i64>,
+    ) -> StoreResult<std::collections::HashMap<i64, String>>;
     /// The polling cursor of a help desk: updates up to this time are in.
     async fn ticket_poll_cursor(
         &self,

@@ -23,6 +23,9 @@ pub async fn relay_once(store: &DynStore) -> StoreResult<(usize, usize)> {
         return Ok((0, 0));
     };
     let mut settings: HashMap<ProjectId, Option<ProjectSettings>> = HashMap::new();
+    // A contact's keys are read once per batch: a lead, its deal and the
+    // deal's stages usually arrive together and name the same contact.
+    let mut keys_of: HashMap<(ProjectId, i64), ContactKeys> = HashMap::new();
     let mut messages = Vec::new();
     for event in &events {
         if let std::collections::hash_map::Entry::Vacant(slot) = settings.entry(event.project) {
@@ -39,11 +42,17 @@ pub async fn relay_once(store: &DynStore) -> StoreResult<(usize, usize)> {
             continue;
         };
         let scope = Scope::new(event.project);
+        let no_keys = ContactKeys::default();
         let keys = match (routing::needs_keys(event, s), event.contact_id) {
-            (true, Some(contact)) => store.contact_keys(scope, contact).await?,
-            _ => ContactKeys::default(),
+            (true, Some(contact)) => match keys_of.entry((event.project, contact)) {
+                std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(store.contact_keys(scope, contact).await?)
+                }
+            },
+            _ => &no_keys,
         };
-        for m in routing::route(event, s, &keys) {
+        for m in routing::route(event, s, keys) {
             messages.push((scope, m));
         }
     }

@@ -37,27 +37,21 @@ impl TicketService {
     ) -> Result<(Vec<ChannelService>, ServiceTotals), AppError> {
         let tickets = self.store.tickets_between(ctx.scope, from, to).await?;
         let settings = &ctx.settings.service;
-        let mut channel_of: HashMap<i64, String> = HashMap::new();
+        // Each contact's first-visit channel, read in one store call.
+        let mut contacts: Vec<i64> = tickets.iter().filter_map(|t| t.contact_id).collect();
+        contacts.sort_unstable();
+        contacts.dedup();
+        let channel_of = self.store.first_visit_channels(ctx.scope, contacts).await?;
         let mut rows: BTreeMap<String, (ServiceTotals, std::collections::HashSet<i64>)> =
             BTreeMap::new();
         let mut total = ServiceTotals::default();
         for t in &tickets {
             let facts = t.facts();
             total.add(&facts, settings);
-            let channel = match t.contact_id {
-                Some(c) => match channel_of.get(&c) {
-                    Some(ch) => ch.clone(),
-                    None => {
-                        let visits = self.store.contact_visits(ctx.scope, c).await?;
-                        let ch = visits
-                            .first
-                            .map_or_else(|| NO_CHANNEL.to_owned(), |v| v.channel);
-                        channel_of.insert(c, ch.clone());
-                        ch
-                    }
-                },
-                None => NO_CHANNEL.to_owned(),
-            };
+            let channel = t
+                .contact_id
+                .and_then(|c| channel_of.get(&c))
+                .map_or_else(|| NO_CHANNEL.to_owned(), Clone::clone);
             let row = rows.entry(channel).or_default();
             row.0.add(&facts, settings);
             if let Some(c) = t.contact_id {
