@@ -34,6 +34,8 @@ pub struct Config {
     /// Seconds an outbox delivery holds its message: after a crash, messages
     /// that were in flight go out again once this passed.
     pub outbox_lease_seconds: u64,
+    /// Days delivered and skipped outbox messages are kept (0: forever).
+    pub outbox_retention_days: u64,
 }
 
 impl Default for Config {
@@ -49,12 +51,13 @@ impl Default for Config {
             trust_proxy: false,
             geoip_db: None,
             outbox_lease_seconds: 30,
+            outbox_retention_days: 90,
         }
     }
 }
 
 /// The configuration keys, also read as `SKVOZ_<KEY>`.
-const KEYS: [&str; 10] = [
+const KEYS: [&str; 11] = [
     "data",
     "listen",
     "body_limit",
@@ -65,6 +68,7 @@ const KEYS: [&str; 10] = [
     "trust_proxy",
     "geoip_db",
     "outbox_lease_seconds",
+    "outbox_retention_days",
 ];
 
 /// Values given on the command line; `None` leaves the lower layers alone.
@@ -87,6 +91,7 @@ struct Defaults {
     secure_cookies: bool,
     trust_proxy: bool,
     outbox_lease_seconds: u64,
+    outbox_retention_days: u64,
 }
 
 impl Config {
@@ -103,6 +108,7 @@ impl Config {
             secure_cookies: d.secure_cookies,
             trust_proxy: d.trust_proxy,
             outbox_lease_seconds: d.outbox_lease_seconds,
+            outbox_retention_days: d.outbox_retention_days,
         }));
         match file {
             Some(path) => {
@@ -129,6 +135,9 @@ impl Config {
         }
         if !(1..=3600).contains(&config.outbox_lease_seconds) {
             anyhow::bail!("configuration: outbox_lease_seconds must be between 1 and 3600");
+        }
+        if config.outbox_retention_days > 36_500 {
+            anyhow::bail!("configuration: outbox_retention_days must be at most 36500 (0 keeps messages forever)");
         }
         Ok(config)
     }
@@ -170,6 +179,10 @@ trust_proxy = false
 # that were being delivered go out again once this passed (receivers drop
 # the repeat by its idempotency key). Keep it above your slowest receiver.
 outbox_lease_seconds = 30
+
+# Days delivered and skipped outbound messages are kept (pruned hourly);
+# pending and dead ones are kept whatever their age. 0 keeps everything.
+outbox_retention_days = 90
 
 # Password of the first admin that `serve --demo` creates on an empty store.
 # Unset: a random one is generated and printed once. A secret: never logged.

@@ -297,6 +297,8 @@ fn open_app(config: &Config) -> anyhow::Result<App> {
             geoip,
             outbox: skvoz_app::outbox::OutboxOptions {
                 lease: std::time::Duration::from_secs(config.outbox_lease_seconds),
+                retention: (config.outbox_retention_days > 0)
+                    .then(|| std::time::Duration::from_secs(config.outbox_retention_days * 86_400)),
                 ..Default::default()
             },
             report_snapshots: Some(skvoz_app::reports::SnapshotOptions::in_data_dir(

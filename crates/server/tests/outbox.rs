@@ -720,3 +720,71 @@ async fn target_calls_go_to_metrika_calls_and_call_leads_to_ga4() {
     assert_eq!(got[0].json()["keyValue"], "+79990001122");
     assert_eq!(got[0].json()["eventTypeKey"], "callDone");
 }
+
+#[tokio::test]
+async fn delivered_messages_are_pruned_after_the_retention_and_undelivered_ones_kept() {
+    let s = TestServer::new().await;
+    let (pid, _, key) = s.project("prune").await;
+    let scope = Scope::new(skvoz_domain::ProjectId(pid));
+    let ok = Receiver::start(|_| Ok(())).await;
+    let ok_url = ok.base.clone();
+    s.patch_settings(&key, |doc| {
+        doc["webhooks"] = json!([
+            {"id": "ok", "url": format!("{ok_url}/in"), "secret": SECRET, "events": ["lead.created"]},
+            {"id": "gone", "url": "http://127.0.0.1:9/in", "secret": SECRET, "events": ["lead.created"]}
+        ]);
+    })
+    .await;
+    s.app
+        .store
+        .record_lead(
+            scope,
+            NewLead {
+                kind: LeadKind::Ticket,
+                source_id: Some("p-1".into()),
+                created_at: Utc::now(),
+                visit_id: None,
+                identities: vec![email("p1@x.ru")],
+                name: None,
+                payload: json!({}),
+            },
+            policy(),
+        )
+        .await
+        .unwrap();
+    s.app.outbox.drain().await.unwrap();
+    assert_eq!(ok.received().len(), 1);
+    let statuses = |s: &TestServer| {
+        let outbox = s.app.outbox.clone();
+        async move {
+            let mut v: Vec<String> = outbox
+                .list(
+                    scope,
+                    skvoz_store::OutboxFilter {
+                        limit: 10,
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|m| m.status)
+                .collect();
+            v.sort();
+            v
+        }
+    };
+    // The unreachable destination is still retrying (pending).
+    assert_eq!(statuses(&s).await, ["delivered", "pending"]);
+    // Within the default 90 days nothing goes; past them the delivered one.
+    assert_eq!(s.app.outbox.prune(Utc::now()).await.unwrap(), 0);
+    assert_eq!(
+        s.app
+            .outbox
+            .prune(Utc::now() + Duration::days(91))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(statuses(&s).await, ["pending"]);
+}

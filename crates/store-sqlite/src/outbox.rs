@@ -188,6 +188,28 @@ impl OutboxStore for SqliteStore {
         .await
     }
 
+    async fn prune_outbox(&self, before: DateTime<Utc>, limit: usize) -> StoreResult<u64> {
+        let (before, limit) = (
+            before.timestamp_millis(),
+            i64::try_from(limit).unwrap_or(i64::MAX),
+        );
+        self.write(move |c| {
+            let n = c
+                .prepare_cached(
+                    "DELETE FROM outbox WHERE id IN (
+                        SELECT id FROM outbox WHERE status = 'delivered' AND delivered_at < ?1
+                        UNION ALL
+                        SELECT id FROM outbox WHERE status = 'skipped' AND created_at < ?1
+                        LIMIT ?2)",
+                )
+                .map_err(backend_err)?
+                .execute(params![before, limit])
+                .map_err(backend_err)?;
+            Ok(n as u64)
+        })
+        .await
+    }
+
     async fn list_outbox(
         &self,
         scope: Scope,

@@ -23,7 +23,9 @@ mod outbox;
 pub use calls::calls_and_reservations_are_idempotent_and_scoped;
 pub use chats::dialogs_of_contacts_follow_merges_and_scope;
 pub use events::changes_append_events_once_and_scoped;
-pub use outbox::outbox_leases_outcomes_and_retries_are_scoped;
+pub use outbox::{
+    outbox_leases_outcomes_and_retries_are_scoped, outbox_prune_keeps_pending_and_dead,
+};
 mod surveys;
 pub use surveys::{
     automation_runs_fire_once_and_stay_scoped, survey_answers_consume_tokens_and_stay_scoped,
@@ -58,6 +60,7 @@ macro_rules! conformance_suite {
             ticket_leads_open_no_deal_and_follow_merges,
             changes_append_events_once_and_scoped,
             outbox_leases_outcomes_and_retries_are_scoped,
+            outbox_prune_keeps_pending_and_dead,
             survey_answers_consume_tokens_and_stay_scoped,
             automation_runs_fire_once_and_stay_scoped,
         );

@@ -144,6 +144,10 @@ pub trait OutboxStore: Send + Sync {
     async fn outbox_counts(&self, scope: Scope) -> StoreResult<Vec<(String, i64)>>;
     /// Every project's messages counted by kind and status (metrics).
     async fn outbox_depth(&self) -> StoreResult<Vec<(String, String, i64)>>;
+    /// Deletes up to `limit` messages that are done — delivered before
+    /// `before`, or skipped and created before it — and returns how many.
+    /// Pending and dead messages are kept whatever their age.
+    async fn prune_outbox(&self, before: DateTime<Utc>, limit: usize) -> StoreResult<u64>;
     /// A contact's latest GA client id, Metrika ClientId, yclid, e-mail
     /// and phone (a merged contact's survivor's included).
     async fn contact_keys(&self, scope: Scope, contact_id: i64) -> StoreResult<ContactKeys>;

@@ -31,7 +31,15 @@ pub struct OutboxOptions {
     pub claim_limit: usize,
     /// Timeout of one HTTP request.
     pub http_timeout: Duration,
+    /// Delivered and skipped messages are deleted once this old (checked
+    /// hourly); `None` keeps them forever. Pending and dead ones are kept.
+    pub retention: Option<Duration>,
 }
+
+/// Messages deleted per store call when pruning.
+const PRUNE_CHUNK: usize = 5_000;
+/// How often the outbox is pruned while running.
+const PRUNE_EVERY: Duration = Duration::from_secs(3_600);
 
 impl Default for OutboxOptions {
     fn default() -> Self {
@@ -41,6 +49,7 @@ impl Default for OutboxOptions {
             backoff: Backoff::default(),
             claim_limit: 200,
             http_timeout: Duration::from_secs(10),
+            retention: Some(Duration::from_secs(90 * 86_400)),
         }
     }
 }
@@ -192,11 +201,26 @@ impl OutboxService {
         }));
 
         let gauge = self.worker();
+        let pruner = self.clone();
         let mut halt = stopped;
         tasks.push(tokio::spawn(async move {
+            let mut next_prune = tokio::time::Instant::now();
             loop {
                 if let Err(e) = gauge.publish_depth().await {
                     tracing::debug!(error = %e, "outbox depth unavailable");
+                }
+                if tokio::time::Instant::now() >= next_prune {
+                    next_prune += PRUNE_EVERY;
+                    match pruner.prune(chrono::Utc::now()).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(
+                            messages = n,
+                            "outbox: pruned old delivered and skipped messages"
+                        ),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "outbox pruning failed; trying again later")
+                        }
+                    }
                 }
                 tokio::select! {
                     _ = tokio::time::sleep(Duration::from_secs(5)) => {}
@@ -205,6 +229,26 @@ impl OutboxService {
             }
         }));
         *running = Some(Running { stop, tasks });
+    }
+
+    /// Deletes delivered and skipped messages older than the retention (as
+    /// of `now`), a chunk per store call; returns how many. Nothing with no
+    /// retention set.
+    pub async fn prune(&self, now: chrono::DateTime<chrono::Utc>) -> Result<u64, AppError> {
+        let Some(keep) = self.options.retention else {
+            return Ok(0);
+        };
+        let keep = chrono::Duration::from_std(keep)
+            .map_err(|_| AppError::Internal("outbox retention out of range".into()))?;
+        let before = now - keep;
+        let mut total = 0;
+        loop {
+            let n = self.store.prune_outbox(before, PRUNE_CHUNK).await?;
+            total += n;
+            if n < PRUNE_CHUNK as u64 {
+                return Ok(total);
+            }
+        }
     }
 
     /// Stops taking new work and waits (up to `grace`) for the deliveries

@@ -241,3 +241,89 @@ pub async fn outbox_leases_outcomes_and_retries_are_scoped<S: Store>(store: &S) 
         .expect("keys");
     assert_eq!(foreign, crate::ContactKeys::default());
 }
+
+/// Retention: delivered messages past the cut-off and skipped ones created
+/// before it are deleted, a batch at a time; pending and dead ones stay
+/// whatever their age.
+pub async fn outbox_prune_keeps_pending_and_dead<S: Store>(store: &S) {
+    let a = Scope::new(
+        store
+            .create_project(new_project("op"))
+            .await
+            .expect("create")
+            .id,
+    );
+    let keys = ["old", "new", "dead", "skipped", "pending"];
+    let batch = keys.iter().map(|k| (a, message(k, "webhook"))).collect();
+    store.relay_batch("prune-t", 1, batch).await.expect("relay");
+    let now = Utc::now();
+    let claimed = store
+        .claim_outbox(vec!["webhook".into()], now, now + Duration::seconds(30), 10)
+        .await
+        .expect("claim");
+    assert_eq!(claimed.len(), keys.len());
+    let id = |key: &str| {
+        claimed
+            .iter()
+            .find(|m| m.idempotency_key == key)
+            .expect("claimed")
+            .id
+    };
+    store
+        .finish_outbox(vec![
+            (
+                id("old"),
+                OutboxResult::Delivered {
+                    at: now - Duration::days(100),
+                },
+            ),
+            (id("new"), OutboxResult::Delivered { at: now }),
+            (id("dead"), OutboxResult::Dead { error: "x".into() }),
+            (
+                id("skipped"),
+                OutboxResult::Skipped {
+                    reason: "window".into(),
+                },
+            ),
+        ])
+        .await
+        .expect("finish");
+    // 30 days back: only the message delivered 100 days ago goes.
+    assert_eq!(
+        store
+            .prune_outbox(now - Duration::days(30), 100)
+            .await
+            .expect("prune"),
+        1
+    );
+    assert_eq!(
+        outbox_keys(store, a).await,
+        ["dead", "new", "pending", "skipped"]
+    );
+    // A cut-off after everything: the delivered and the skipped go, one per
+    // call with a limit of one.
+    let later = now + Duration::minutes(1);
+    assert_eq!(store.prune_outbox(later, 1).await.expect("prune"), 1);
+    assert_eq!(store.prune_outbox(later, 1).await.expect("prune"), 1);
+    assert_eq!(store.prune_outbox(later, 1).await.expect("prune"), 0);
+    assert_eq!(outbox_keys(store, a).await, ["dead", "pending"]);
+}
+
+/// The project's messages' idempotency keys, sorted.
+async fn outbox_keys<S: Store>(store: &S, scope: Scope) -> Vec<String> {
+    let mut keys: Vec<String> = store
+        .list_outbox(
+            scope,
+            OutboxFilter {
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|m| m.idempotency_key)
+        .collect();
+    keys.sort();
+    keys
+}
