@@ -231,6 +231,20 @@ mod tests {
             let c = Config::load(Some(Path::new("example.toml")), FlagOverrides::default())
                 .expect("load");
             assert_eq!(c.body_limit, 1024 * 1024);
+            assert_eq!(c.outbox_retention_days, 90);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn outbox_retention_comes_from_the_environment_and_is_bounded() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("SKVOZ_OUTBOX_RETENTION_DAYS", "0");
+            let c = Config::load(None, FlagOverrides::default()).expect("load");
+            assert_eq!(c.outbox_retention_days, 0, "0 keeps everything");
+            jail.set_env("SKVOZ_OUTBOX_RETENTION_DAYS", "40000");
+            let e = Config::load(None, FlagOverrides::default()).expect_err("too long");
+            assert!(e.to_string().contains("outbox_retention_days"), "{e}");
             Ok(())
         });
     }
