@@ -13,11 +13,11 @@ mod common;
 mod receiver;
 
 use chrono::Utc;
-use common::TestServer;
+use common::{ticket_lead, TestServer};
 use receiver::Receiver;
 use serde_json::json;
-use skvoz_domain::crm::{Identity, IdentityKind, LeadKind};
-use skvoz_store::{LeadPolicy, NewLead, Scope};
+use skvoz_domain::crm::{Identity, IdentityKind};
+use skvoz_store::{LeadPolicy, Scope};
 use std::time::Instant;
 
 fn main() {
@@ -53,15 +53,11 @@ async fn run(n: usize) {
             .store
             .record_lead(
                 scope,
-                NewLead {
-                    kind: LeadKind::Ticket,
-                    source_id: Some(format!("b-{i}")),
-                    created_at: Utc::now(),
-                    visit_id: None,
-                    identities: vec![Identity::new(IdentityKind::Email, format!("b{i}@x.ru"))],
-                    name: None,
-                    payload: json!({}),
-                },
+                ticket_lead(
+                    &format!("b-{i}"),
+                    Utc::now(),
+                    vec![Identity::new(IdentityKind::Email, format!("b{i}@x.ru"))],
+                ),
                 policy.clone(),
             )
             .await

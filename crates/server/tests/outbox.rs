@@ -12,7 +12,7 @@ mod receiver;
 use axum::http::{Method, StatusCode};
 use base64::Engine;
 use chrono::{Duration, Utc};
-use common::{error_code, TestServer};
+use common::{error_code, ticket_lead, TestServer};
 use receiver::{multipart_part, Received, Receiver};
 use serde_json::{json, Value};
 use skvoz_domain::crm::{DealStatus, Identity, IdentityKind, LeadKind};
@@ -648,19 +648,15 @@ async fn target_calls_go_to_metrika_calls_and_call_leads_to_ga4() {
         .store
         .record_lead(
             scope,
-            NewLead {
-                kind: LeadKind::Ticket,
-                source_id: Some("t-1".into()),
-                created_at: Utc::now() - Duration::days(1),
-                visit_id: None,
-                identities: vec![
+            ticket_lead(
+                "t-1",
+                Utc::now() - Duration::days(1),
+                vec![
                     Identity::new(IdentityKind::Phone, "+79990001122"),
                     Identity::new(IdentityKind::YmUid, "1700000000555"),
                     Identity::new(IdentityKind::GaCid, "5.1700000000"),
                 ],
-                name: None,
-                payload: json!({}),
-            },
+            ),
             policy(),
         )
         .await
@@ -739,15 +735,7 @@ async fn delivered_messages_are_pruned_after_the_retention_and_undelivered_ones_
         .store
         .record_lead(
             scope,
-            NewLead {
-                kind: LeadKind::Ticket,
-                source_id: Some("p-1".into()),
-                created_at: Utc::now(),
-                visit_id: None,
-                identities: vec![email("p1@x.ru")],
-                name: None,
-                payload: json!({}),
-            },
+            ticket_lead("p-1", Utc::now(), vec![email("p1@x.ru")]),
             policy(),
         )
         .await

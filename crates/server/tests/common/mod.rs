@@ -150,3 +150,21 @@ impl TestServer {
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     }
 }
+
+/// A support-ticket lead (opens no deal) of a contact with these
+/// identities, with nothing else filled in.
+pub fn ticket_lead(
+    source_id: &str,
+    created_at: chrono::DateTime<chrono::Utc>,
+    identities: Vec<skvoz_domain::crm::Identity>,
+) -> skvoz_store::NewLead {
+    skvoz_store::NewLead {
+        kind: skvoz_domain::crm::LeadKind::Ticket,
+        source_id: Some(source_id.to_owned()),
+        created_at,
+        visit_id: None,
+        identities,
+        name: None,
+        payload: serde_json::json!({}),
+    }
+}
