@@ -5,45 +5,17 @@
 
 mod common;
 
-use common::{free_port, skvoz};
+use common::{create_project, free_port, http_get, run_ok, skvoz};
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut buf = String::new();
-    s.read_to_string(&mut buf).ok()?;
-    let status = buf.split_whitespace().nth(1)?.parse().ok()?;
-    let body = buf
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    Some((status, body))
-}
-
 #[test]
 fn project_create_prints_keys_as_json() {
     let dir = tempfile::tempdir().unwrap();
-    let out = skvoz()
-        .args(["project", "create", "shop", "--data"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = create_project(dir.path(), "shop");
     assert!(v["project_id"].as_i64().unwrap() > 0);
     assert!(v["public_key"].as_str().unwrap().len() >= 32);
     assert!(v["api_key"].as_str().unwrap().len() >= 32);
@@ -92,16 +64,11 @@ fn settings_put_from_the_cli_validates() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("general.currency"));
     let good = dir.path().join("good.json");
     std::fs::write(&good, r#"{"general": {"currency": "usd"}}"#).unwrap();
-    let out = skvoz()
-        .args(["settings", "put", "--project", "shop", "--data"])
-        .arg(dir.path())
-        .arg(&good)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        skvoz()
+            .args(["settings", "put", "--project", "shop", "--data"])
+            .arg(dir.path())
+            .arg(&good),
     );
     let out = skvoz()
         .args(["settings", "get", "--project", "shop", "--data"])
@@ -214,15 +181,10 @@ fn http_get_auth(port: u16, path: &str, key: &str) -> Option<(u16, String)> {
 #[test]
 fn report_channels_is_identical_through_cli_and_http() {
     let dir = tempfile::tempdir().unwrap();
-    let out = skvoz()
-        .args(["demo", "--visitors", "300", "--days", "30", "--data"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = run_ok(
+        skvoz()
+            .args(["demo", "--visitors", "300", "--days", "30", "--data"])
+            .arg(dir.path()),
     );
     let keys: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let api_key = keys["api_key"].as_str().unwrap().to_owned();
@@ -235,17 +197,12 @@ fn report_channels_is_identical_through_cli_and_http() {
     )
     .unwrap();
     for _ in 0..2 {
-        let out = skvoz()
-            .args(["import", "costs"])
-            .arg(&csv_path)
-            .args(["--project", "demo", "--data"])
-            .arg(dir.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let out = run_ok(
+            skvoz()
+                .args(["import", "costs"])
+                .arg(&csv_path)
+                .args(["--project", "demo", "--data"])
+                .arg(dir.path()),
         );
         let done: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(done["rows"], 4, "{done}");
@@ -271,13 +228,7 @@ fn report_channels_is_identical_through_cli_and_http() {
         for (k, v) in query {
             c.arg(format!("--{}", k.replace('_', "-"))).arg(v);
         }
-        let out = c.output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        String::from_utf8(run_ok(&mut c).stdout).unwrap()
     };
     let cli_json: serde_json::Value = serde_json::from_str(&cli("json")).unwrap();
     let cli_csv = cli("csv");

@@ -5,7 +5,7 @@
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 /// The `skvoz` binary with a clean environment.
@@ -15,6 +15,37 @@ pub fn skvoz() -> Command {
         .env_remove("SKVOZ_LISTEN")
         .env("RUST_LOG", "warn");
     c
+}
+
+/// Runs the command and asserts it succeeded (showing its stderr when not).
+pub fn run_ok(cmd: &mut Command) -> Output {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// `GET path` on the local port: the status and the body, or `None` when
+/// nothing answered.
+pub fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).ok()?;
+    let status = buf.split_whitespace().nth(1)?.parse().ok()?;
+    let body = buf
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    Some((status, body))
 }
 
 /// A port nothing listens on right now.
@@ -30,13 +61,8 @@ pub fn free_port() -> u16 {
 pub fn wait_healthy(port: u16) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
-        if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
-            let _ = s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-            let mut buf = String::new();
-            let _ = s.read_to_string(&mut buf);
-            if buf.starts_with("HTTP/1.1 200") {
-                return;
-            }
+        if http_get(port, "/healthz").is_some_and(|(status, _)| status == 200) {
+            return;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -46,15 +72,6 @@ pub fn wait_healthy(port: u16) {
 /// `skvoz project create NAME --data DIR`; its keys (`public_key`,
 /// `api_key`, …).
 pub fn create_project(dir: &Path, name: &str) -> serde_json::Value {
-    let out = skvoz()
-        .args(["project", "create", name, "--data"])
-        .arg(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run_ok(skvoz().args(["project", "create", name, "--data"]).arg(dir));
     serde_json::from_slice(&out.stdout).unwrap()
 }
