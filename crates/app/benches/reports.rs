@@ -32,6 +32,12 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
+/// The median and the slowest of some runs, in ms.
+fn median_max(mut runs: Vec<Duration>) -> (f64, f64) {
+    runs.sort();
+    (ms(runs[runs.len() / 2]), ms(runs[runs.len() - 1]))
+}
+
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -113,19 +119,15 @@ fn main() {
         let from_snapshot = t.elapsed();
         assert_eq!(again.json, r.json, "the same report from the snapshot");
         println!("cold from the snapshot (fresh service): {:.0} ms", ms(from_snapshot));
-        let mut warm: Vec<Duration> = (0..20)
-            .map(|_| Duration::ZERO)
-            .collect();
-        for w in warm.iter_mut() {
+        let mut warm: Vec<Duration> = Vec::new();
+        for _ in 0..20 {
             let t = Instant::now();
             app.reports.channels(&ctx, &params("last_non_direct")).await.unwrap();
-            *w = t.elapsed();
+            warm.push(t.elapsed());
         }
-        warm.sort();
+        let (median, max) = median_max(warm);
         println!(
-            "warm last_non_direct, channel,source,campaign: median {:.1} ms, max {:.1} ms (20 runs)",
-            ms(warm[10]),
-            ms(warm[19])
+            "warm last_non_direct, channel,source,campaign: median {median:.1} ms, max {max:.1} ms (20 runs)"
         );
         // Live (BENCH_LIVE=1; it adds visits dated today, outside the
         // period, to the data folder): a new visit before every report, so
@@ -151,11 +153,9 @@ fn main() {
                 app.reports.channels(&ctx, &params("last_non_direct")).await.unwrap();
                 live.push(t.elapsed());
             }
-            live.sort();
+            let (median, max) = median_max(live);
             println!(
-                "live (a new visit before each report): median {:.1} ms, max {:.1} ms (10 runs)",
-                ms(live[5]),
-                ms(live[9])
+                "live (a new visit before each report): median {median:.1} ms, max {max:.1} ms (10 runs)"
             );
         }
         let mut markov: Vec<Duration> = Vec::new();
@@ -164,11 +164,9 @@ fn main() {
             app.reports.channels(&ctx, &params("markov")).await.unwrap();
             markov.push(t.elapsed());
         }
-        markov.sort();
+        let (median, max) = median_max(markov);
         println!(
-            "warm markov over every journey of the period: median {:.0} ms, max {:.0} ms (3 runs)",
-            ms(markov[1]),
-            ms(markov[2])
+            "warm markov over every journey of the period: median {median:.0} ms, max {max:.0} ms (3 runs)"
         );
         let t = Instant::now();
         app.reports

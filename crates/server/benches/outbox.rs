@@ -13,11 +13,11 @@ mod common;
 mod receiver;
 
 use chrono::Utc;
-use common::{ticket_lead, TestServer};
+use common::{lead_policy, ticket_lead, TestServer};
 use receiver::Receiver;
 use serde_json::json;
 use skvoz_domain::crm::{Identity, IdentityKind};
-use skvoz_store::{LeadPolicy, Scope};
+use skvoz_store::Scope;
 use std::time::Instant;
 
 fn main() {
@@ -44,10 +44,6 @@ async fn run(n: usize) {
             "secret": "whsec-0123456789abcdef", "events": ["lead.created"], "rate_per_second": 1000}]);
     })
     .await;
-    let policy = LeadPolicy {
-        dedup: true,
-        first_stage: "new".into(),
-    };
     for i in 0..n {
         s.app
             .store
@@ -58,7 +54,7 @@ async fn run(n: usize) {
                     Utc::now(),
                     vec![Identity::new(IdentityKind::Email, format!("b{i}@x.ru"))],
                 ),
-                policy.clone(),
+                lead_policy(),
             )
             .await
             .unwrap();

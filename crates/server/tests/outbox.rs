@@ -12,12 +12,12 @@ mod receiver;
 use axum::http::{Method, StatusCode};
 use base64::Engine;
 use chrono::{Duration, Utc};
-use common::{error_code, ticket_lead, TestServer};
+use common::{error_code, lead_policy, ticket_lead, TestServer};
 use receiver::{multipart_part, Received, Receiver};
 use serde_json::{json, Value};
 use skvoz_domain::crm::{DealStatus, Identity, IdentityKind, LeadKind};
 use skvoz_domain::Money;
-use skvoz_store::{DealWrite, LeadPolicy, NewLead, Scope};
+use skvoz_store::{DealWrite, NewLead, Scope};
 
 const SECRET: &str = "whsec-0123456789abcdef";
 
@@ -125,13 +125,6 @@ fn check_webhook(r: &Received) -> Result<(), String> {
     Ok(())
 }
 
-fn policy() -> LeadPolicy {
-    LeadPolicy {
-        dedup: true,
-        first_stage: "new".into(),
-    }
-}
-
 /// A contact with these identities gets a lead, then its deal is won at `at`.
 async fn won_deal(
     s: &TestServer,
@@ -153,7 +146,7 @@ async fn won_deal(
                 name: None,
                 payload: json!({}),
             },
-            policy(),
+            lead_policy(),
         )
         .await
         .unwrap();
@@ -657,7 +650,7 @@ async fn target_calls_go_to_metrika_calls_and_call_leads_to_ga4() {
                     Identity::new(IdentityKind::GaCid, "5.1700000000"),
                 ],
             ),
-            policy(),
+            lead_policy(),
         )
         .await
         .unwrap();
@@ -736,7 +729,7 @@ async fn delivered_messages_are_pruned_after_the_retention_and_undelivered_ones_
         .record_lead(
             scope,
             ticket_lead("p-1", Utc::now(), vec![email("p1@x.ru")]),
-            policy(),
+            lead_policy(),
         )
         .await
         .unwrap();

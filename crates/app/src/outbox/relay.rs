@@ -26,6 +26,7 @@ pub async fn relay_once(store: &DynStore) -> StoreResult<(usize, usize)> {
     // A contact's keys are read once per batch: a lead, its deal and the
     // deal's stages usually arrive together and name the same contact.
     let mut keys_of: HashMap<(ProjectId, i64), ContactKeys> = HashMap::new();
+    let no_keys = ContactKeys::default();
     let mut messages = Vec::new();
     for event in &events {
         if let std::collections::hash_map::Entry::Vacant(slot) = settings.entry(event.project) {
@@ -42,7 +43,6 @@ pub async fn relay_once(store: &DynStore) -> StoreResult<(usize, usize)> {
             continue;
         };
         let scope = Scope::new(event.project);
-        let no_keys = ContactKeys::default();
         let keys = match (routing::needs_keys(event, s), event.contact_id) {
             (true, Some(contact)) => match keys_of.entry((event.project, contact)) {
                 std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),

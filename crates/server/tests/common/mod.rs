@@ -168,3 +168,11 @@ pub fn ticket_lead(
         payload: serde_json::json!({}),
     }
 }
+
+/// The usual lead policy: deduplicate, open deals in stage `new`.
+pub fn lead_policy() -> skvoz_store::LeadPolicy {
+    skvoz_store::LeadPolicy {
+        dedup: true,
+        first_stage: "new".into(),
+    }
+}
