@@ -5,10 +5,9 @@
 
 mod common;
 
-use common::{create_project, free_port, http_get, run_ok, skvoz};
+use common::{create_project, free_port, http_get, http_get_as, run_ok, skvoz};
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -140,41 +139,6 @@ fn serve_demo_answers_health_prints_login_and_stops_on_sigterm() {
     }
 }
 
-fn http_get_auth(port: u16, path: &str, key: &str) -> Option<(u16, String)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {key}\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).ok()?;
-    let buf = String::from_utf8_lossy(&buf).into_owned();
-    let status = buf.split_whitespace().nth(1)?.parse().ok()?;
-    let (head, body) = buf.split_once("\r\n\r\n")?;
-    // Chunked bodies (axum streams larger answers) are reassembled.
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        let mut out = String::new();
-        let mut rest = body;
-        while let Some((size, tail)) = rest.split_once("\r\n") {
-            let n = usize::from_str_radix(size.trim(), 16).ok()?;
-            if n == 0 {
-                break;
-            }
-            out.push_str(&tail[..n]);
-            rest = &tail[n + 2..];
-        }
-        out
-    } else {
-        body.to_owned()
-    };
-    Some((status, body))
-}
-
 /// The channel report is the same through the CLI (JSON and CSV) and the
 /// HTTP API, on the demo data with costs imported from a Metrika-style CSV.
 #[cfg(unix)]
@@ -262,7 +226,7 @@ fn report_channels_is_identical_through_cli_and_http() {
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut http = None;
     while Instant::now() < deadline {
-        if let Some((200, body)) = http_get_auth(port, &path, &api_key) {
+        if let Some((200, body)) = http_get_as(port, &path, Some(&api_key)) {
             http = Some(body);
             break;
         }
@@ -270,7 +234,7 @@ fn report_channels_is_identical_through_cli_and_http() {
     }
     let http_json: serde_json::Value =
         serde_json::from_str(&http.expect("report over HTTP")).unwrap();
-    let (_, http_csv) = http_get_auth(port, &format!("{path}&format=csv"), &api_key).unwrap();
+    let (_, http_csv) = http_get_as(port, &format!("{path}&format=csv"), Some(&api_key)).unwrap();
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status();
