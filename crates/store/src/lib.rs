@@ -4,7 +4,9 @@
 //! one per aggregate (projects, settings, users, …). Backends live in their
 //! own crates (`skvoz-store-sqlite` now; PostgreSQL for the core and
 //! ClickHouse for events later) and prove themselves against one shared
-//! [`conformance`] suite.
+//! conformance suite (the `conformance` module and `conformance_suite!`,
+//! compiled only with the `conformance` feature, which backends enable in
+//! their dev-dependencies).
 //!
 //! Project isolation is enforced here, at the boundary: every method that
 //! touches a project's data takes a [`Scope`], and backends bind its project
@@ -14,6 +16,7 @@
 mod automations;
 mod calls;
 mod chats;
+#[cfg(feature = "conformance")]
 pub mod conformance;
 mod crm;
 mod error;
