@@ -130,28 +130,30 @@ async fn write_visit(app: &App, project: ProjectId, id: i64, vid: &str) {
         ga_cid: None,
         ym_uid: None,
     };
-    app.store
-        .write_batch(Arc::new(vec![IngestWrite::Hit {
-            scope: Scope::new(project),
+    let store = app.store.clone();
+    let batch = vec![IngestWrite::Hit {
+        scope: Scope::new(project),
+        visit_id: id,
+        new_visit: Some(Arc::new(visit)),
+        progress: VisitProgress {
+            last_at: at,
+            hits: 1,
+            ga_cid: None,
+            ym_uid: None,
+        },
+        hit: Hit {
             visit_id: id,
-            new_visit: Some(Arc::new(visit)),
-            progress: VisitProgress {
-                last_at: at,
-                hits: 1,
-                ga_cid: None,
-                ym_uid: None,
-            },
-            hit: Hit {
-                visit_id: id,
-                at,
-                url: url.into(),
-                title: None,
-                event: None,
-                props: None,
-            },
-            links: Vec::new(),
-        }]))
+            at,
+            url: url.into(),
+            title: None,
+            event: None,
+            props: None,
+        },
+        links: Vec::new(),
+    }];
+    tokio::task::spawn_blocking(move || store.write_batch_blocking(&batch))
         .await
+        .unwrap()
         .unwrap();
 }
 

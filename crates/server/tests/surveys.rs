@@ -414,10 +414,23 @@ async fn a_delayed_run_fires_after_the_store_is_reopened() {
     assert_eq!(messages[0].destination_kind, "webhook");
     assert_eq!(messages[0].destination, "crm");
     assert_eq!(messages[0].payload["event"], "lead.created");
-    assert_eq!(
-        app.store.contact_tags(scope, c).await.unwrap(),
-        vec!["lead".to_owned()]
-    );
+    // Tagged: the contact is in the group of its tag, and only of that one.
+    let tagged = |tag: &str| skvoz_domain::automations::GroupRule {
+        tag: Some(tag.to_owned()),
+        ..Default::default()
+    };
+    let in_group = |tag: &str| {
+        let (store, rule) = (app.store.clone(), tagged(tag));
+        async move {
+            store
+                .group_members(scope, &rule, Utc::now(), Some(c), 1)
+                .await
+                .unwrap()
+                .len()
+        }
+    };
+    assert_eq!(in_group("lead").await, 1);
+    assert_eq!(in_group("vip").await, 0);
 }
 
 /// Conditions are checked when a run fires: a contact surveyed within the

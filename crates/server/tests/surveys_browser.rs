@@ -420,13 +420,24 @@ async fn a_survey_e_mail_is_answered_in_chromium_and_its_follow_up_runs() {
     assert_eq!(group.body["contacts"][0]["email"], "client@mail.test");
     assert_eq!(group.body["contacts"][0]["last_score"], 2);
     let contact = group.body["contacts"][0]["contact_id"].as_i64().unwrap();
-    let tags = s
+    // The automation tagged the contact: it is in the group of that tag.
+    let unhappy = skvoz_domain::automations::GroupRule {
+        tag: Some("unhappy".into()),
+        ..Default::default()
+    };
+    let tagged = s
         .app
         .store
-        .contact_tags(Scope::new(ProjectId(project)), contact)
+        .group_members(
+            Scope::new(ProjectId(project)),
+            &unhappy,
+            Utc::now(),
+            Some(contact),
+            1,
+        )
         .await
         .unwrap();
-    assert_eq!(tags, vec!["unhappy".to_owned()]);
+    assert_eq!(tagged.len(), 1);
 
     // A photo of the first step on a phone.
     let png = browser::artifacts_dir().join("survey-375.png");

@@ -110,11 +110,6 @@ pub(crate) fn event(
 
 #[async_trait::async_trait]
 impl EventStore for SqliteStore {
-    async fn append_event(&self, scope: Scope, event: NewEvent) -> StoreResult<i64> {
-        self.write(move |c| emit(c, scope.project().0, &event).map_err(backend_err))
-            .await
-    }
-
     async fn events_after(&self, after: i64, limit: usize) -> StoreResult<Vec<StoredEvent>> {
         self.read(move |c| {
             query_vec(
@@ -159,16 +154,5 @@ impl EventStore for SqliteStore {
             .map_err(backend_err)
         })
         .await
-    }
-
-    async fn advance_event_cursor(&self, consumer: &str, to: i64) -> StoreResult<()> {
-        let consumer = consumer.to_owned();
-        self.write(move |c| advance_cursor(c, &consumer, to).map_err(backend_err))
-            .await
-    }
-
-    async fn enqueue_outbox(&self, scope: Scope, message: NewOutboxMessage) -> StoreResult<bool> {
-        self.write(move |c| enqueue(c, scope.project().0, &message).map_err(backend_err))
-            .await
     }
 }

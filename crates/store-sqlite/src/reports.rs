@@ -23,10 +23,6 @@ impl ReportStore for SqliteStore {
         self.revision(scope.project().0)
     }
 
-    fn bump_report_revision(&self, scope: Scope) {
-        self.bump_revision(scope.project().0);
-    }
-
     fn scan_visits_blocking(
         &self,
         scope: Scope,

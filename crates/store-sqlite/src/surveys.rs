@@ -319,33 +319,6 @@ impl SurveyStore for SqliteStore {
         .await
     }
 
-    async fn tag_contact(&self, scope: Scope, contact_id: i64, tag: &str) -> StoreResult<()> {
-        let tag = tag.to_owned();
-        self.write(move |c| {
-            insert_tag(
-                c,
-                scope.project().0,
-                contact_id,
-                &tag,
-                Utc::now().timestamp_millis(),
-            )
-            .map_err(backend_err)
-        })
-        .await
-    }
-
-    async fn contact_tags(&self, scope: Scope, contact_id: i64) -> StoreResult<Vec<String>> {
-        self.read(move |c| {
-            query_vec(
-                c,
-                "SELECT tag FROM contact_tags WHERE project_id = ?1 AND contact_id = ?2 ORDER BY tag",
-                params![scope.project().0, contact_id],
-                |r| r.get(0),
-            )
-        })
-        .await
-    }
-
     async fn group_members(
         &self,
         scope: Scope,

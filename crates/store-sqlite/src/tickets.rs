@@ -287,25 +287,6 @@ impl TicketStore for SqliteStore {
         .await
     }
 
-    async fn ticket_by_external_id(
-        &self,
-        scope: Scope,
-        provider: &str,
-        external_id: &str,
-    ) -> StoreResult<Option<Ticket>> {
-        let (provider, external_id) = (provider.to_owned(), external_id.to_owned());
-        self.read(move |c| {
-            Ok(ticket_query(
-                c,
-                "t.project_id = ?1 AND t.provider = ?2 AND t.external_id = ?3",
-                params![scope.project().0, provider, external_id],
-            )?
-            .into_iter()
-            .next())
-        })
-        .await
-    }
-
     async fn ticket_events(
         &self,
         scope: Scope,

@@ -5,9 +5,7 @@ use crate::projects::ms_to_time;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use skvoz_domain::traffic::{Device, DeviceType, SourceKind, TrafficSource};
-use skvoz_store::{
-    Hit, IngestWrite, Scope, StoreResult, Visit, VisitProgress, VisitStore, VisitorLink,
-};
+use skvoz_store::{Hit, IngestWrite, Scope, StoreResult, Visit, VisitProgress, VisitStore};
 
 fn kind_str(k: SourceKind) -> &'static str {
     match k {
@@ -236,13 +234,6 @@ fn write_all(c: &mut Connection, batch: &[IngestWrite]) -> StoreResult<()> {
 
 #[async_trait::async_trait]
 impl VisitStore for SqliteStore {
-    async fn write_batch(&self, batch: std::sync::Arc<Vec<IngestWrite>>) -> StoreResult<()> {
-        if batch.is_empty() {
-            return Ok(());
-        }
-        self.write(move |c| write_all(c, &batch)).await
-    }
-
     fn write_batch_blocking(&self, batch: &[IngestWrite]) -> StoreResult<()> {
         if batch.is_empty() {
             return Ok(());
@@ -369,33 +360,6 @@ impl VisitStore for SqliteStore {
                     })
                 },
             )
-        })
-        .await
-    }
-
-    async fn count_hits(&self, scope: Scope) -> StoreResult<i64> {
-        self.read(move |c| {
-            c.query_row(
-                "SELECT count(*) FROM hits h JOIN visits v ON v.id = h.visit_id WHERE v.project_id = ?1",
-                [scope.project().0],
-                |r| r.get(0),
-            )
-            .map_err(backend_err)
-        })
-        .await
-    }
-
-    async fn visitor_links(&self, scope: Scope, vid: &str) -> StoreResult<Vec<VisitorLink>> {
-        let vid = vid.to_owned();
-        self.read(move |c| {
-            query_vec(c, "SELECT kind, value FROM visitor_links WHERE project_id = ?1 AND vid = ?2 ORDER BY kind, value", params![scope.project().0, vid], |r| {
-                    let kind: String = r.get(0)?;
-                    Ok(VisitorLink {
-                        vid: vid.clone(),
-                        kind: if kind == "ga_cid" { "ga_cid" } else { "ym_uid" },
-                        value: r.get(1)?,
-                    })
-                })
         })
         .await
     }

@@ -148,8 +148,6 @@ pub struct NewOutboxMessage {
 /// The event log and the outbox's front door.
 #[async_trait]
 pub trait EventStore: Send + Sync {
-    /// Appends an event in a transaction of its own.
-    async fn append_event(&self, scope: Scope, event: NewEvent) -> StoreResult<i64>;
     /// Events of all projects with id > `after`, oldest first (for consumers
     /// that serve every project).
     async fn events_after(&self, after: i64, limit: usize) -> StoreResult<Vec<StoredEvent>>;
@@ -162,11 +160,4 @@ pub trait EventStore: Send + Sync {
     ) -> StoreResult<Vec<StoredEvent>>;
     /// A consumer's durable cursor (0 before its first advance).
     async fn event_cursor(&self, consumer: &str) -> StoreResult<i64>;
-    /// Advances a consumer's cursor on its own (never backwards). Consumers
-    /// that derive stored facts from events advance it in the same
-    /// transaction as those facts instead.
-    async fn advance_event_cursor(&self, consumer: &str, to: i64) -> StoreResult<()>;
-    /// Enqueues one message in a transaction of its own; `false` when its
-    /// idempotency key was already there.
-    async fn enqueue_outbox(&self, scope: Scope, message: NewOutboxMessage) -> StoreResult<bool>;
 }

@@ -105,10 +105,6 @@ pub trait ReportStore: Send + Sync {
     /// costs change on this node; reports reload their CRM facts when it
     /// moves. Cheap: no I/O.
     fn report_revision(&self, scope: Scope) -> u64;
-    /// Marks the project's report facts as changed (for writers outside
-    /// this trait's own methods, such as other aggregates that feed
-    /// reports).
-    fn bump_report_revision(&self, scope: Scope);
     /// Calls `sink` for every visit with id above `after_id`, in id order,
     /// on the calling thread (run it off the async runtime). Returns the
     /// number of rows.

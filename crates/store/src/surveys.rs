@@ -177,10 +177,6 @@ pub trait SurveyStore: Send + Sync {
         scope: Scope,
         contact_id: i64,
     ) -> StoreResult<Option<DateTime<Utc>>>;
-    /// Tags a contact (idempotent).
-    async fn tag_contact(&self, scope: Scope, contact_id: i64, tag: &str) -> StoreResult<()>;
-    /// A contact's tags, sorted.
-    async fn contact_tags(&self, scope: Scope, contact_id: i64) -> StoreResult<Vec<String>>;
     /// The contacts a group's rule holds for at `now`, by id, at most
     /// `limit`; with `only`, just that contact (a membership test).
     async fn group_members(

@@ -153,13 +153,6 @@ pub trait TicketStore: Send + Sync {
     ) -> StoreResult<()>;
     /// A ticket by id.
     async fn ticket(&self, scope: Scope, id: i64) -> StoreResult<Option<Ticket>>;
-    /// A ticket by its help desk and id there.
-    async fn ticket_by_external_id(
-        &self,
-        scope: Scope,
-        provider: &str,
-        external_id: &str,
-    ) -> StoreResult<Option<Ticket>>;
     /// A ticket's events, oldest first.
     async fn ticket_events(
         &self,

@@ -3,7 +3,7 @@
 //! nothing, events stay in their project, outbox keys are idempotent.
 
 use super::{deal, lead, new_project, policy};
-use crate::{EventKind, NewEvent, NewOutboxMessage, Scope, Store, TicketWrite};
+use crate::{EventKind, Scope, Store, TicketWrite};
 use chrono::Utc;
 use serde_json::json;
 use skvoz_domain::crm::{DealStatus, Identity, IdentityKind};
@@ -125,54 +125,21 @@ pub async fn changes_append_events_once_and_scoped<S: Store>(store: &S) {
     assert_eq!(kinds(&tickets), vec![EventKind::TicketClosed]);
     assert_eq!(tickets[0].data["status"], json!("solved"));
 
-    // Appended directly; and nothing of project A in project B.
-    let id = store
-        .append_event(
-            b,
-            NewEvent {
-                kind: EventKind::SurveyAnswered,
-                contact_id: None,
-                subject_id: Some(7),
-                at: Utc::now(),
-                data: json!({"score": 9}),
-            },
-        )
+    // Nothing of project A in project B: B's own lead makes B's only events.
+    let in_b = store
+        .record_lead(b, lead(vec![email.clone()], Some("form-1")), policy())
         .await
-        .expect("append");
+        .expect("lead");
     let of_b = store.project_events(b, 0, 100).await.expect("events");
-    assert_eq!(of_b.len(), 1);
-    assert_eq!(of_b[0].id, id);
-    assert_eq!(of_b[0].project, b.project());
+    assert_eq!(
+        kinds(&of_b),
+        vec![EventKind::LeadCreated, EventKind::DealStageChanged]
+    );
+    assert_eq!(of_b[0].subject_id, Some(in_b.lead_id));
+    assert!(of_b.iter().all(|e| e.project == b.project()));
     let all = store.events_after(0, 1000).await.expect("all");
     assert!(all.windows(2).all(|w| w[0].id < w[1].id));
     assert_eq!(all.iter().filter(|e| e.project == a.project()).count(), 4);
+    assert_eq!(all.iter().filter(|e| e.project == b.project()).count(), 2);
     assert_eq!(store.event_cursor("relay").await.expect("cursor"), 0);
-    store
-        .advance_event_cursor("relay", id)
-        .await
-        .expect("advance");
-    store
-        .advance_event_cursor("relay", 1)
-        .await
-        .expect("advance");
-    assert_eq!(store.event_cursor("relay").await.expect("cursor"), id);
-
-    let message = NewOutboxMessage {
-        destination_kind: "webhook".into(),
-        destination: "crm".into(),
-        idempotency_key: format!("ev-{id}-crm"),
-        payload: json!({"hello": "world"}),
-        event_id: Some(id),
-        not_before: None,
-    };
-    assert!(store
-        .enqueue_outbox(b, message.clone())
-        .await
-        .expect("enqueue"));
-    assert!(!store
-        .enqueue_outbox(b, message.clone())
-        .await
-        .expect("enqueue"));
-    // Keys are per project.
-    assert!(store.enqueue_outbox(a, message).await.expect("enqueue"));
 }

@@ -145,13 +145,6 @@ pub async fn ticket_events_are_idempotent_and_derive_sla<S: Store>(store: &S) {
     let b = project(store, "tb").await;
     assert_eq!(store.ticket(b, t.id).await.expect("read"), None);
     assert!(store.ticket_events(b, t.id).await.expect("read").is_empty());
-    assert_eq!(
-        store
-            .ticket_by_external_id(b, "api", "T-1")
-            .await
-            .expect("read"),
-        None
-    );
     let day = Duration::days(1);
     assert!(store
         .tickets_between(b, t0() - day, t0() + day)
