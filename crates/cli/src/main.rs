@@ -319,7 +319,7 @@ fn init_logging(config: &Config) {
 
 async fn resolve_project(app: &App, text: &str) -> anyhow::Result<skvoz_domain::Project> {
     if let Ok(id) = text.parse::<i64>() {
-        if let Some(p) = app.store.project(skvoz_domain::ProjectId(id)).await? {
+        if let Some(p) = app.projects.by_id(skvoz_domain::ProjectId(id)).await? {
             return Ok(p);
         }
     }
@@ -647,7 +647,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Backup { dest, data } => {
             let app = open_app(&load_config(cfg, &data, None)?)?;
-            app.store.backup(&dest).await?;
+            app.backup(&dest).await?;
             eprintln!("backup written to {}", dest.display());
         }
         Command::Callpool(cmd) => callpool::callpool(cfg, cmd).await?,
