@@ -133,7 +133,8 @@ impl ChatService {
         &self,
         scope: skvoz_store::Scope,
         dialog_id: i64,
-    ) -> Result<Option<(skvoz_store::ChatDialog, Vec<skvoz_store::StoredChatMessage>)>, AppError> {
+    ) -> Result<Option<(skvoz_store::ChatDialog, Vec<skvoz_store::StoredChatMessage>)>, AppError>
+    {
         let Some(dialog) = self.store.dialog(scope, dialog_id).await? else {
             return Ok(None);
         };

@@ -202,8 +202,14 @@ impl ContactCardService {
         &self,
         scope: skvoz_store::Scope,
         id: i64,
-    ) -> Result<Option<(skvoz_store::Contact, Vec<skvoz_store::Lead>, Vec<skvoz_store::Deal>)>, AppError>
-    {
+    ) -> Result<
+        Option<(
+            skvoz_store::Contact,
+            Vec<skvoz_store::Lead>,
+            Vec<skvoz_store::Deal>,
+        )>,
+        AppError,
+    > {
         let Some(contact) = self.store.contact(scope, id).await? else {
             return Ok(None);
         };
