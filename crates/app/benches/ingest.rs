@@ -8,7 +8,7 @@
 use skvoz_app::tracking::input::HitFields;
 use skvoz_app::tracking::HitInput;
 use skvoz_app::App;
-use skvoz_store_sqlite::{Durability, SqliteOptions, SqliteStore};
+use skvoz_backends::{open_store, Durability, OpenOptions, StoreUrl};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -34,9 +34,10 @@ fn main() {
         .unwrap();
     rt.block_on(async move {
         let dir = tempfile::tempdir().unwrap();
-        let mut opts = SqliteOptions::new(dir.path());
-        opts.durability = durability;
-        let app = App::new(Arc::new(SqliteStore::open(&opts).unwrap()));
+        let store = open_store(&StoreUrl::data_folder(dir.path()), &OpenOptions { durability })
+            .await
+            .unwrap();
+        let app = App::new(store);
         let (_, created) = app.projects.create("bench", None, None).await.unwrap();
         app.tracking.warm_up().await.unwrap();
         let key = Arc::new(created.public_key);

@@ -12,15 +12,18 @@
 
 use skvoz_app::reports::{ReportParams, SnapshotOptions};
 use skvoz_app::{App, AppOptions};
-use skvoz_store_sqlite::{Durability, SqliteOptions, SqliteStore};
-use std::sync::Arc;
+use skvoz_backends::{open_store, Durability, OpenOptions, StoreUrl};
 use std::time::{Duration, Instant};
 
-fn open(dir: &std::path::Path, snapshots: bool) -> App {
-    let mut opts = SqliteOptions::new(dir);
-    opts.durability = Durability::Normal;
+/// The app over the store in the data folder `dir`.
+async fn open(dir: &std::path::Path, snapshots: bool) -> App {
+    let options = OpenOptions {
+        durability: Durability::Normal,
+    };
     App::with_options(
-        Arc::new(SqliteStore::open(&opts).unwrap()),
+        open_store(&StoreUrl::data_folder(dir), &options)
+            .await
+            .unwrap(),
         AppOptions {
             report_snapshots: snapshots.then(|| SnapshotOptions::in_data_dir(dir)),
             ..AppOptions::default()
@@ -52,7 +55,7 @@ fn main() {
                     .ok()
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(20_000);
-                let app = open(tmp.path(), false);
+                let app = open(tmp.path(), false).await;
                 let options = skvoz_app::demo::DemoOptions {
                     visitors,
                     ..Default::default()
@@ -66,7 +69,7 @@ fn main() {
                 tmp.path().to_path_buf()
             }
         };
-        let app = open(&dir, false);
+        let app = open(&dir, false).await;
         let project = app.projects.by_name("demo").await.unwrap().expect("a demo project");
         let ctx = app.contexts.by_id(project.id).await.unwrap();
         let today = chrono::Utc::now().date_naive();
@@ -94,7 +97,7 @@ fn main() {
             .dir
             .join(format!("project-{}.bin", project.id.0));
         let had_snapshot = snapshot.exists();
-        let app = open(&dir, true);
+        let app = open(&dir, true).await;
         let ctx = app.contexts.by_id(project.id).await.unwrap();
         let t = Instant::now();
         let again = app.reports.channels(&ctx, &params("last_non_direct")).await.unwrap();
@@ -112,7 +115,7 @@ fn main() {
             "snapshot: {:.1} MB",
             std::fs::metadata(&snapshot).map_or(0.0, |m| m.len() as f64 / 1e6)
         );
-        let app = open(&dir, true);
+        let app = open(&dir, true).await;
         let ctx = app.contexts.by_id(project.id).await.unwrap();
         let t = Instant::now();
         let again = app.reports.channels(&ctx, &params("last_non_direct")).await.unwrap();

@@ -10,10 +10,9 @@ use chrono::{Duration, Utc};
 use serde_json::json;
 use skvoz_app::calls::NumberPools;
 use skvoz_app::App;
+use skvoz_backends::{open_store, OpenOptions, StoreUrl};
 use skvoz_domain::calltracking::VisitTraits;
 use skvoz_store::Scope;
-use skvoz_store_sqlite::{SqliteOptions, SqliteStore};
-use std::sync::Arc;
 use std::time::Instant;
 
 fn env(name: &str, default: usize) -> usize {
@@ -32,7 +31,10 @@ fn main() {
         .unwrap();
     rt.block_on(async move {
         let dir = tempfile::tempdir().unwrap();
-        let app = App::new(Arc::new(SqliteStore::open(&SqliteOptions::new(dir.path())).unwrap()));
+        let store = open_store(&StoreUrl::data_folder(dir.path()), &OpenOptions::default())
+            .await
+            .unwrap();
+        let app = App::new(store.clone());
         let (project, _) = app.projects.create("bench", None, None).await.unwrap();
         let list: Vec<String> = (0..numbers).map(|i| format!("+7495100{i:04}")).collect();
         app.settings
@@ -47,7 +49,7 @@ fn main() {
             .await
             .unwrap();
         let ctx = app.contexts.by_id(project.id).await.unwrap();
-        let pools = NumberPools::new(app.store.clone());
+        let pools = NumberPools::new(store);
         let traits = VisitTraits { source: "yandex", medium: "cpc", campaign: Some("sofa"), channel: "paid search" };
         let vids: Vec<String> = (0..1024).map(|i| format!("v{i}")).collect();
         let t0 = Utc::now();

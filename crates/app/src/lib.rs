@@ -30,8 +30,10 @@ pub type DynStore = Arc<dyn Store>;
 /// All services of one skvoz node, sharing one store.
 #[derive(Clone)]
 pub struct App {
-    /// The store.
-    pub store: DynStore,
+    /// The store. Private on purpose: handlers reach data through the
+    /// services, so every backend sees the same use cases and no handler
+    /// depends on a store method the services do not vouch for.
+    store: DynStore,
     /// Projects and keys.
     pub projects: projects::ProjectService,
     /// Settings documents.
@@ -165,6 +167,26 @@ impl App {
                 tickets.poll_due(&mut last_runs).await;
             }
         });
+    }
+
+    /// Answers when the store can serve queries (the health check).
+    pub async fn ping(&self) -> Result<(), AppError> {
+        Ok(self.store.ping().await?)
+    }
+
+    /// The store backend's name (`sqlite`, `postgres`, …).
+    pub fn backend(&self) -> &'static str {
+        self.store.backend()
+    }
+
+    /// Writes a consistent copy of the whole store to `dest` (which must
+    /// not exist) while the node goes on serving.
+    pub async fn backup(&self, dest: &std::path::Path) -> Result<(), AppError> {
+        match self.store.backup(dest).await {
+            // The store's message already says what exists.
+            Err(skvoz_store::StoreError::Duplicate(what)) => Err(AppError::Conflict(what)),
+            other => Ok(other?),
+        }
     }
 
     /// Flushes pending writes and closes the store; call on shutdown.

@@ -87,6 +87,11 @@ impl ProjectService {
             .await?)
     }
 
+    /// A project by id.
+    pub async fn by_id(&self, id: skvoz_domain::ProjectId) -> Result<Option<Project>, AppError> {
+        Ok(self.store.project(id).await?)
+    }
+
     /// A project by name.
     pub async fn by_name(&self, name: &str) -> Result<Option<Project>, AppError> {
         Ok(self.store.project_by_name(name).await?)

@@ -19,10 +19,9 @@ use skvoz_app::calls::NumberPools;
 use skvoz_app::tracking::input::HitFields;
 use skvoz_app::tracking::HitInput;
 use skvoz_app::App;
+use skvoz_app::DynStore;
 use skvoz_domain::calltracking::VisitTraits;
 use skvoz_store::Scope;
-use skvoz_store_sqlite::{Durability, SqliteOptions, SqliteStore};
-use std::sync::Arc;
 
 /// Visits per hour of the day (Moscow), for about 9,000 visits a day.
 const HOURLY: [u32; 24] = [
@@ -95,11 +94,12 @@ async fn set_pool(app: &App, scope: Scope, numbers: usize) {
 /// minute until the visit's last activity); returns (shared, reserved).
 async fn replay(
     app: &App,
+    store: &DynStore,
     project: skvoz_domain::ProjectId,
     visits: &[SimVisit],
 ) -> (usize, usize) {
     let ctx = app.contexts.by_id(project).await.unwrap();
-    let pools = NumberPools::new(app.store.clone());
+    let pools = NumberPools::new(store.clone());
     enum Ev {
         Start(usize),
         Ping(usize),
@@ -161,10 +161,8 @@ async fn replay(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pool_sized_by_the_recommendation_shares_under_one_percent() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut opts = SqliteOptions::new(dir.path());
-    opts.durability = Durability::Normal;
-    let app = App::new(Arc::new(SqliteStore::open(&opts).unwrap()));
+    let (store, _guard) = skvoz_backends::test_store().await.unwrap();
+    let app = App::new(store.clone());
     let (project, _) = app.projects.create("sim", None, None).await.unwrap();
     let scope = Scope::new(project.id);
     let day = (Utc::now() - Duration::days(3))
@@ -227,7 +225,7 @@ async fn a_pool_sized_by_the_recommendation_shares_under_one_percent() {
     assert!(n > 10 && n <= sizing.peak_concurrent, "{sizing:?}");
 
     set_pool(&app, scope, n).await;
-    let (shared, reserved) = replay(&app, project.id, &visits).await;
+    let (shared, reserved) = replay(&app, &store, project.id, &visits).await;
     let rate = shared as f64 / reserved as f64;
     println!(
         "{n} numbers: {shared} of {reserved} visits shared ({:.2}%)",
@@ -241,7 +239,7 @@ async fn a_pool_sized_by_the_recommendation_shares_under_one_percent() {
 
     let half = n / 2;
     set_pool(&app, scope, half).await;
-    let (shared, reserved) = replay(&app, project.id, &visits).await;
+    let (shared, reserved) = replay(&app, &store, project.id, &visits).await;
     let rate_half = shared as f64 / reserved as f64;
     println!(
         "{half} numbers: {shared} of {reserved} visits shared ({:.2}%)",

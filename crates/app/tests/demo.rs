@@ -5,11 +5,11 @@
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use skvoz_app::demo::{self, DemoOptions, DemoStats};
+use skvoz_app::DynStore;
 use skvoz_app::{App, AppError};
+use skvoz_backends::{test_store, TestStore};
 use skvoz_store::{Deal, Lead, Scope, Visit};
-use skvoz_store_sqlite::{Durability, SqliteOptions, SqliteStore};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 fn options(seed: u64, visitors: u32) -> DemoOptions {
     DemoOptions {
@@ -42,17 +42,16 @@ impl Snapshot {
     }
 }
 
-async fn open() -> (tempfile::TempDir, App) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut opts = SqliteOptions::new(dir.path());
-    opts.durability = Durability::Normal;
-    let app = App::new(Arc::new(SqliteStore::open(&opts).unwrap()));
-    (dir, app)
+/// A fresh store, the app over it, and the guard keeping its files.
+async fn open() -> (TestStore, DynStore, App) {
+    let (store, guard) = test_store().await.unwrap();
+    let app = App::new(store.clone());
+    (guard, store, app)
 }
 
 async fn run(options: DemoOptions) -> Snapshot {
     let options = &options;
-    let (_dir, app) = open().await;
+    let (_guard, store, app) = open().await;
     let calls = std::sync::atomic::AtomicU64::new(0);
     let (created, stats) = demo::generate(&app, options, &|done, total| {
         assert!(done <= total);
@@ -67,7 +66,6 @@ async fn run(options: DemoOptions) -> Snapshot {
     // Open stages are stamped with the wall clock by the deal service, so
     // stage queries reach up to now.
     let until = Utc::now() + Duration::days(1);
-    let store = &app.store;
     let visits = store
         .visits_between(scope, from, end, 1_000_000)
         .await
@@ -259,7 +257,7 @@ async fn the_data_set_looks_like_a_shop() {
 
 #[tokio::test]
 async fn seeding_happens_once_and_a_second_demo_is_a_conflict() {
-    let (_dir, app) = open().await;
+    let (_guard, _, app) = open().await;
     let seeded = demo::seed_if_empty(&app, Some("s3cret-pass"), &options(1, 50))
         .await
         .unwrap()

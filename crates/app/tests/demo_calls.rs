@@ -8,16 +8,12 @@ use skvoz_app::demo::{self, DemoOptions};
 use skvoz_app::App;
 use skvoz_domain::calltracking::CallAttribution;
 use skvoz_store::Scope;
-use skvoz_store_sqlite::{Durability, SqliteOptions, SqliteStore};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_has_target_missed_repeat_static_and_unidentified_calls() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut opts = SqliteOptions::new(dir.path());
-    opts.durability = Durability::Normal;
-    let app = App::new(Arc::new(SqliteStore::open(&opts).unwrap()));
+    let (store, _guard) = skvoz_backends::test_store().await.unwrap();
+    let app = App::new(store.clone());
     let end = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
     let options = DemoOptions {
         days: 90,
@@ -28,8 +24,7 @@ async fn the_demo_has_target_missed_repeat_static_and_unidentified_calls() {
     let (created, stats) = demo::generate(&app, &options, &|_, _| {}).await.unwrap();
     let scope = Scope::new(skvoz_domain::ProjectId(created.project_id));
     let to = Utc.from_utc_datetime(&end.and_hms_opt(0, 0, 0).unwrap());
-    let calls = app
-        .store
+    let calls = store
         .calls_between(scope, to - Duration::days(100), to, 100_000)
         .await
         .unwrap();

@@ -10,15 +10,11 @@ use skvoz_app::demo::{self, DemoOptions};
 use skvoz_app::App;
 use skvoz_domain::crm::LeadKind;
 use skvoz_store::Scope;
-use skvoz_store_sqlite::{Durability, SqliteOptions, SqliteStore};
-use std::sync::Arc;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_has_whatsapp_and_telegram_dialogs_new_and_repeat() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut opts = SqliteOptions::new(dir.path());
-    opts.durability = Durability::Normal;
-    let app = App::new(Arc::new(SqliteStore::open(&opts).unwrap()));
+    let (store, _guard) = skvoz_backends::test_store().await.unwrap();
+    let app = App::new(store.clone());
     let end = NaiveDate::from_ymd_opt(2025, 6, 1).unwrap();
     let options = DemoOptions {
         days: 60,
@@ -79,8 +75,7 @@ async fn the_demo_has_whatsapp_and_telegram_dialogs_new_and_repeat() {
     // New dialogs are chat leads; repeat ones are not.
     let scope = Scope::new(project);
     let from = chrono::DateTime::<chrono::Utc>::MIN_UTC;
-    let leads = app
-        .store
+    let leads = store
         .leads_between(scope, from, chrono::Utc::now())
         .await
         .unwrap();
@@ -92,8 +87,7 @@ async fn the_demo_has_whatsapp_and_telegram_dialogs_new_and_repeat() {
         .iter()
         .filter(|l| l.kind == LeadKind::Chat && !l.is_duplicate)
     {
-        let deal = app
-            .store
+        let deal = store
             .deal(scope, lead.deal_id.unwrap())
             .await
             .unwrap()

@@ -9,16 +9,12 @@ use skvoz_app::demo::{self, DemoOptions};
 use skvoz_app::App;
 use skvoz_domain::ProjectId;
 use skvoz_store::{OutboxFilter, Scope};
-use skvoz_store_sqlite::{Durability, SqliteOptions, SqliteStore};
 use std::collections::HashMap;
-use std::sync::Arc;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_has_delivery_history_and_sends_nothing_itself() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut opts = SqliteOptions::new(dir.path());
-    opts.durability = Durability::Normal;
-    let app = App::new(Arc::new(SqliteStore::open(&opts).unwrap()));
+    let (store, _guard) = skvoz_backends::test_store().await.unwrap();
+    let app = App::new(store);
     let options = DemoOptions {
         days: 40,
         seed: 7,

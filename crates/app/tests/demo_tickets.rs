@@ -9,18 +9,18 @@
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use skvoz_app::demo::{self, DemoOptions};
 use skvoz_app::App;
+use skvoz_app::DynStore;
+use skvoz_backends::{test_store, TestStore};
 use skvoz_domain::crm::LeadKind;
 use skvoz_domain::ProjectId;
 use skvoz_store::{Scope, Ticket};
-use skvoz_store_sqlite::{Durability, SqliteOptions, SqliteStore};
 use std::collections::{BTreeMap, HashSet};
-use std::sync::Arc;
 
-async fn run(seed: u64) -> (App, tempfile::TempDir, i64, u64) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut opts = SqliteOptions::new(dir.path());
-    opts.durability = Durability::Normal;
-    let app = App::new(Arc::new(SqliteStore::open(&opts).unwrap()));
+/// The demo on a fresh store: the app, its store, the guard keeping the
+/// store's files, the project and how many tickets were made.
+async fn run(seed: u64) -> (App, DynStore, TestStore, i64, u64) {
+    let (store, guard) = test_store().await.unwrap();
+    let app = App::new(store.clone());
     let options = DemoOptions {
         days: 60,
         seed,
@@ -28,7 +28,7 @@ async fn run(seed: u64) -> (App, tempfile::TempDir, i64, u64) {
         end: NaiveDate::from_ymd_opt(2025, 6, 1).unwrap(),
     };
     let (created, stats) = demo::generate(&app, &options, &|_, _| {}).await.unwrap();
-    (app, dir, created.project_id, stats.tickets)
+    (app, store, guard, created.project_id, stats.tickets)
 }
 
 fn key(t: &Ticket) -> (String, i64, Option<String>, Option<u8>, Option<u32>) {
@@ -43,12 +43,11 @@ fn key(t: &Ticket) -> (String, i64, Option<String>, Option<u8>, Option<u32>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_tickets_are_reproducible_and_skewed_by_channel() {
-    let (app, _dir, pid, count) = run(42).await;
+    let (app, store, _guard, pid, count) = run(42).await;
     let scope = Scope::new(ProjectId(pid));
     let from = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
     let end = Utc.with_ymd_and_hms(2025, 6, 1, 0, 0, 0).unwrap();
-    let tickets = app
-        .store
+    let tickets = store
         .tickets_between(scope, from, end + Duration::days(1))
         .await
         .unwrap();
@@ -77,7 +76,7 @@ async fn demo_tickets_are_reproducible_and_skewed_by_channel() {
     );
 
     // Ticket leads opened no deals.
-    let leads = app.store.leads_between(scope, from, end).await.unwrap();
+    let leads = store.leads_between(scope, from, end).await.unwrap();
     let ticket_leads: Vec<_> = leads
         .iter()
         .filter(|l| l.kind == LeadKind::Ticket)
@@ -102,14 +101,13 @@ async fn demo_tickets_are_reproducible_and_skewed_by_channel() {
         .collect();
     // The report's batched lookup agrees with the operator card's, contact
     // by contact.
-    let batched = app
-        .store
+    let batched = store
         .first_visit_channels(scope, form_contacts.clone())
         .await
         .unwrap();
     assert!(!batched.is_empty());
     for &c in &form_contacts {
-        let visits = app.store.contact_visits(scope, c).await.unwrap();
+        let visits = store.contact_visits(scope, c).await.unwrap();
         let first = visits.first.map(|v| v.channel);
         assert_eq!(batched.get(&c), first.as_ref(), "contact {c}");
         let channel = first.unwrap_or_else(|| "direct".to_owned());
@@ -133,9 +131,8 @@ async fn demo_tickets_are_reproducible_and_skewed_by_channel() {
     assert!(problem > 1.5 * calm, "problem {problem} vs calm {calm}");
 
     // The same seed gives the same tickets.
-    let (app2, _dir2, pid2, count2) = run(42).await;
-    let again = app2
-        .store
+    let (_app2, store2, _guard2, pid2, count2) = run(42).await;
+    let again = store2
         .tickets_between(Scope::new(ProjectId(pid2)), from, end + Duration::days(1))
         .await
         .unwrap();

@@ -11,31 +11,33 @@ use serde_json::{json, Value};
 use skvoz_app::crm::{LeadInput, Strictness};
 use skvoz_app::reports::costs::CostInput;
 use skvoz_app::reports::{ReportParams, SnapshotOptions};
+use skvoz_app::DynStore;
 use skvoz_app::{App, AppOptions};
+use skvoz_backends::{test_store, TestStore};
 use skvoz_domain::crm::DealUpdate;
 use skvoz_domain::traffic::{classify, parse_user_agent};
 use skvoz_domain::{Money, ProjectId};
 use skvoz_store::{Hit, IngestWrite, Scope, Visit, VisitProgress};
-use skvoz_store_sqlite::{Durability, SqliteOptions, SqliteStore};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// An app over `dir`; with snapshots written after this many new visits.
-fn open(dir: &Path, snapshots: Option<usize>) -> App {
-    let mut opts = SqliteOptions::new(dir);
-    opts.durability = Durability::Normal;
-    let store = Arc::new(SqliteStore::open(&opts).unwrap());
-    App::with_options(
-        store,
+/// An app over the test store, reopened as a fresh process would (its
+/// snapshots in the test's data folder), and the store under it; with
+/// snapshots written after this many new visits.
+async fn open(at: &TestStore, snapshots: Option<usize>) -> (App, DynStore) {
+    let store = at.reopen().await.unwrap();
+    let app = App::with_options(
+        store.clone(),
         AppOptions {
             report_snapshots: snapshots.map(|min_new_visits| SnapshotOptions {
-                dir: snapshot_dir(dir),
+                dir: snapshot_dir(at.dir()),
                 min_new_visits,
             }),
             ..AppOptions::default()
         },
-    )
+    );
+    (app, store)
 }
 
 fn snapshot_dir(dir: &Path) -> PathBuf {
@@ -46,8 +48,8 @@ fn snapshot_file(dir: &Path, project: ProjectId) -> PathBuf {
     snapshot_dir(dir).join(format!("project-{}.bin", project.0))
 }
 
-async fn demo(dir: &Path, seed: u64) -> ProjectId {
-    let app = open(dir, None);
+async fn demo(at: &TestStore, seed: u64) -> ProjectId {
+    let (app, _) = open(at, None).await;
     let options = skvoz_app::demo::DemoOptions {
         visitors: 400,
         seed,
@@ -73,8 +75,8 @@ fn params(model: &str) -> ReportParams {
 
 /// The channel report under four models (Markov among them), dynamics and
 /// the funnel of `project`, from a fresh process.
-async fn reports(dir: &Path, project: ProjectId, snapshots: Option<usize>) -> Vec<Value> {
-    let app = open(dir, snapshots);
+async fn reports(at: &TestStore, project: ProjectId, snapshots: Option<usize>) -> Vec<Value> {
+    let (app, _) = open(at, snapshots).await;
     let ctx = app.contexts.by_id(project).await.unwrap();
     let r = &app.reports;
     let mut dynamics = params("last_non_direct");
@@ -106,7 +108,7 @@ fn visits_total(reports: &[Value]) -> f64 {
 
 /// A visit written straight to the store with the id given, as the
 /// ingestion writer would (ids are handed out before their batch commits).
-async fn write_visit(app: &App, project: ProjectId, id: i64, vid: &str) {
+async fn write_visit(store: &DynStore, project: ProjectId, id: i64, vid: &str) {
     let at = Utc::now() - Duration::hours(30);
     let url = "https://shop.example/?utm_source=late&utm_medium=cpc&utm_campaign=late";
     let visit = Visit {
@@ -130,7 +132,7 @@ async fn write_visit(app: &App, project: ProjectId, id: i64, vid: &str) {
         ga_cid: None,
         ym_uid: None,
     };
-    let store = app.store.clone();
+    let store = store.clone();
     let batch = vec![IngestWrite::Hit {
         scope: Scope::new(project),
         visit_id: id,
@@ -159,40 +161,40 @@ async fn write_visit(app: &App, project: ProjectId, id: i64, vid: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_snapshot_is_written_then_read_and_answers_what_the_rows_answer() {
-    let tmp = tempfile::tempdir().unwrap();
-    let project = demo(tmp.path(), 42).await;
-    let file = snapshot_file(tmp.path(), project);
+    let (_, tmp) = test_store().await.unwrap();
+    let project = demo(&tmp, 42).await;
+    let file = snapshot_file(tmp.dir(), project);
     assert!(!file.exists());
-    let rows = reports(tmp.path(), project, None).await;
+    let rows = reports(&tmp, project, None).await;
     assert!(!file.exists(), "no snapshot without the option");
 
     // The first process reads the rows and leaves a snapshot behind.
-    let first = reports(tmp.path(), project, Some(1)).await;
+    let first = reports(&tmp, project, Some(1)).await;
     assert_eq!(first, rows);
     assert!(file.exists(), "the first report wrote a snapshot");
     let written = inode(&file);
 
     // The next one starts from it (nothing new: it is not rewritten).
-    let second = reports(tmp.path(), project, Some(1)).await;
+    let second = reports(&tmp, project, Some(1)).await;
     assert_eq!(second, rows);
     assert_eq!(inode(&file), written, "the snapshot was read, not rebuilt");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn late_visits_and_new_crm_facts_after_the_snapshot_count() {
-    let tmp = tempfile::tempdir().unwrap();
-    let project = demo(tmp.path(), 7).await;
-    let app = open(tmp.path(), None);
-    let max = app.store.max_visit_id().await.unwrap();
+    let (_, tmp) = test_store().await.unwrap();
+    let project = demo(&tmp, 7).await;
+    let (app, store) = open(&tmp, None).await;
+    let max = store.max_visit_id().await.unwrap();
     // Id `max + 2` commits before the snapshot, `max + 1` only after it.
-    write_visit(&app, project, max + 2, "late-b").await;
+    write_visit(&store, project, max + 2, "late-b").await;
     app.shutdown().await.unwrap();
-    let before = reports(tmp.path(), project, Some(1)).await;
-    let file = snapshot_file(tmp.path(), project);
+    let before = reports(&tmp, project, Some(1)).await;
+    let file = snapshot_file(tmp.dir(), project);
     assert!(file.exists());
 
-    let app = open(tmp.path(), None);
-    write_visit(&app, project, max + 1, "late-a").await;
+    let (app, store) = open(&tmp, None).await;
+    write_visit(&store, project, max + 1, "late-a").await;
     let ctx = app.contexts.by_id(project).await.unwrap();
     let lead_at = Utc::now() - Duration::hours(29);
     let input: LeadInput = serde_json::from_value(json!({
@@ -229,9 +231,9 @@ async fn late_visits_and_new_crm_facts_after_the_snapshot_count() {
     // One new visit is below the rewrite threshold of 2: the snapshot is
     // read, not rebuilt (its inode stays), and the late visit still counts.
     let written = inode(&file);
-    let from_snapshot = reports(tmp.path(), project, Some(2)).await;
+    let from_snapshot = reports(&tmp, project, Some(2)).await;
     assert_eq!(inode(&file), written, "the snapshot was read, not rebuilt");
-    let from_rows = reports(tmp.path(), project, None).await;
+    let from_rows = reports(&tmp, project, None).await;
     assert_eq!(from_snapshot, from_rows);
     assert_eq!(visits_total(&from_snapshot), visits_total(&before) + 1.0);
     let late = from_snapshot[0]["rows"]
@@ -248,11 +250,11 @@ async fn late_visits_and_new_crm_facts_after_the_snapshot_count() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_corrupt_snapshot_is_ignored_and_rebuilt() {
-    let tmp = tempfile::tempdir().unwrap();
-    let project = demo(tmp.path(), 3).await;
-    let rows = reports(tmp.path(), project, None).await;
-    reports(tmp.path(), project, Some(1)).await;
-    let file = snapshot_file(tmp.path(), project);
+    let (_, tmp) = test_store().await.unwrap();
+    let project = demo(&tmp, 3).await;
+    let rows = reports(&tmp, project, None).await;
+    reports(&tmp, project, Some(1)).await;
+    let file = snapshot_file(tmp.dir(), project);
     let good = std::fs::read(&file).unwrap();
     let damaged: Vec<Vec<u8>> = vec![
         {
@@ -268,7 +270,7 @@ async fn a_corrupt_snapshot_is_ignored_and_rebuilt() {
     for bytes in damaged {
         std::fs::write(&file, &bytes).unwrap();
         let before = inode(&file);
-        assert_eq!(reports(tmp.path(), project, Some(1)).await, rows);
+        assert_eq!(reports(&tmp, project, Some(1)).await, rows);
         assert_ne!(inode(&file), before, "a good snapshot replaced the bad one");
         assert_eq!(std::fs::read(&file).unwrap().len(), good.len());
     }
@@ -276,27 +278,27 @@ async fn a_corrupt_snapshot_is_ignored_and_rebuilt() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_projects_or_databases_snapshot_is_not_used() {
-    let a = tempfile::tempdir().unwrap();
-    let b = tempfile::tempdir().unwrap();
+    let (_, a) = test_store().await.unwrap();
+    let (_, b) = test_store().await.unwrap();
     // Same project id, different data (another seed).
-    let pa = demo(a.path(), 1).await;
-    let pb = demo(b.path(), 2).await;
+    let pa = demo(&a, 1).await;
+    let pb = demo(&b, 2).await;
     assert_eq!(pa, pb);
-    let rows_b = reports(b.path(), pb, None).await;
-    reports(a.path(), pa, Some(1)).await;
-    let from_a = std::fs::read(snapshot_file(a.path(), pa)).unwrap();
+    let rows_b = reports(&b, pb, None).await;
+    reports(&a, pa, Some(1)).await;
+    let from_a = std::fs::read(snapshot_file(a.dir(), pa)).unwrap();
 
     // Another database's snapshot of "the same" project.
-    std::fs::create_dir_all(snapshot_dir(b.path())).unwrap();
-    std::fs::write(snapshot_file(b.path(), pb), &from_a).unwrap();
-    assert_eq!(reports(b.path(), pb, Some(1)).await, rows_b);
+    std::fs::create_dir_all(snapshot_dir(b.dir())).unwrap();
+    std::fs::write(snapshot_file(b.dir(), pb), &from_a).unwrap();
+    assert_eq!(reports(&b, pb, Some(1)).await, rows_b);
 
     // Another project's snapshot under this project's name.
-    let app = open(b.path(), None);
+    let (app, _) = open(&b, None).await;
     let (other, _) = app.projects.create("other", None, None).await.unwrap();
     app.shutdown().await.unwrap();
-    let rows_other = reports(b.path(), other.id, None).await;
-    std::fs::write(snapshot_file(b.path(), other.id), &from_a).unwrap();
-    assert_eq!(reports(b.path(), other.id, Some(1)).await, rows_other);
+    let rows_other = reports(&b, other.id, None).await;
+    std::fs::write(snapshot_file(b.dir(), other.id), &from_a).unwrap();
+    assert_eq!(reports(&b, other.id, Some(1)).await, rows_other);
     assert_eq!(visits_total(&rows_other), 0.0);
 }

@@ -14,8 +14,6 @@ use skvoz_app::tracking::HitInput;
 use skvoz_app::App;
 use skvoz_domain::crm::DealUpdate;
 use skvoz_domain::Money;
-use skvoz_store_sqlite::{SqliteOptions, SqliteStore};
-use std::sync::Arc;
 
 const UA: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36";
 
@@ -160,10 +158,8 @@ proptest! {
     fn every_model_reconciles(people in prop::collection::vec(person(), 1..25)) {
         let rt = tokio::runtime::Runtime::new().unwrap();
         rt.block_on(async {
-            let dir = tempfile::tempdir().unwrap();
-            let mut opts = SqliteOptions::new(dir.path());
-            opts.durability = skvoz_store_sqlite::Durability::Normal;
-            let app = App::new(Arc::new(SqliteStore::open(&opts).unwrap()));
+            let (store, _guard) = skvoz_backends::test_store().await.unwrap();
+            let app = App::new(store);
             let (leads, deals, sales, revenue) = load(&app, &people).await;
             let project = app.projects.by_name("shop").await.unwrap().unwrap();
             let ctx = app.contexts.by_id(project.id).await.unwrap();
@@ -214,10 +210,8 @@ proptest! {
 /// conversion does not.
 #[tokio::test]
 async fn kept_journeys_follow_late_visits() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut opts = SqliteOptions::new(dir.path());
-    opts.durability = skvoz_store_sqlite::Durability::Normal;
-    let app = App::new(Arc::new(SqliteStore::open(&opts).unwrap()));
+    let (store, _guard) = skvoz_backends::test_store().await.unwrap();
+    let app = App::new(store);
     let (project, _) = app.projects.create("shop", None, None).await.unwrap();
     let ctx = app.contexts.by_id(project.id).await.unwrap();
     let hit = |vid: &str, hours: i64, url: &str| HitInput {

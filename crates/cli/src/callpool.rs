@@ -53,7 +53,7 @@ pub enum CallsCommand {
 pub async fn callpool(cfg: Option<&PathBuf>, cmd: CallpoolCommand) -> anyhow::Result<()> {
     match cmd {
         CallpoolCommand::List { project, data } => {
-            let app = open_app(&load_config(cfg, &data, None)?)?;
+            let app = open_app(&load_config(cfg, &data, None)?).await?;
             let p = resolve_project(&app, &project).await?;
             let ctx = app.contexts.by_id(p.id).await?;
             for pool in app.calls.pools(&ctx).await? {
@@ -67,7 +67,7 @@ pub async fn callpool(cfg: Option<&PathBuf>, cmd: CallpoolCommand) -> anyhow::Re
             data,
         } => {
             anyhow::ensure!((1..=90).contains(&days), "--days must be 1-90");
-            let app = open_app(&load_config(cfg, &data, None)?)?;
+            let app = open_app(&load_config(cfg, &data, None)?).await?;
             let p = resolve_project(&app, &project).await?;
             let ctx = app.contexts.by_id(p.id).await?;
             print_json(&app.calls.sizing(&ctx, &pool, days).await?)?;
@@ -85,7 +85,7 @@ pub async fn calls(cfg: Option<&PathBuf>, cmd: CallsCommand) -> anyhow::Result<(
             data,
         } => {
             anyhow::ensure!((1..=3650).contains(&days), "--days must be 1-3650");
-            let app = open_app(&load_config(cfg, &data, None)?)?;
+            let app = open_app(&load_config(cfg, &data, None)?).await?;
             let p = resolve_project(&app, &project).await?;
             let ctx = app.contexts.by_id(p.id).await?;
             let rows = app.calls.recent(&ctx, days, 100_000).await?;

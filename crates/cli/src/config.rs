@@ -5,6 +5,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
+use skvoz_backends::{Durability, OpenOptions, StoreUrl};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -12,8 +13,12 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
-    /// Data folder of the embedded store.
+    /// Data folder: the embedded store's `skvoz.db` (unless `store` names
+    /// another), report snapshots and other files kept beside the store.
     pub data: PathBuf,
+    /// The store's URL (`sqlite:///var/lib/skvoz/skvoz.db`); unset: the data
+    /// folder's `skvoz.db`. Shown redacted by `Debug`.
+    pub store: Option<StoreUrl>,
     /// Address the server listens on.
     pub listen: SocketAddr,
     /// Largest accepted request body in bytes.
@@ -42,6 +47,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             data: PathBuf::from("./skvoz-data"),
+            store: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             body_limit: 1024 * 1024,
             durability: "full".to_owned(),
@@ -57,8 +63,9 @@ impl Default for Config {
 }
 
 /// The configuration keys, also read as `SKVOZ_<KEY>`.
-const KEYS: [&str; 11] = [
+const KEYS: [&str; 12] = [
     "data",
+    "store",
     "listen",
     "body_limit",
     "durability",
@@ -76,6 +83,11 @@ const KEYS: [&str; 11] = [
 pub struct FlagOverrides {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<PathBuf>,
+    /// `--store`: applied after the layers are merged rather than passed
+    /// through figment, which would need the URL serialized with its
+    /// password.
+    #[serde(skip)]
+    pub store: Option<StoreUrl>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub listen: Option<SocketAddr>,
 }
@@ -97,7 +109,8 @@ struct Defaults {
 impl Config {
     /// Loads the layers. `file` is `--config`; without it `./skvoz.toml` is
     /// read when present.
-    pub fn load(file: Option<&Path>, flags: FlagOverrides) -> anyhow::Result<Config> {
+    pub fn load(file: Option<&Path>, mut flags: FlagOverrides) -> anyhow::Result<Config> {
+        let store_flag = flags.store.take();
         let d = Config::default();
         let mut fig = Figment::from(Serialized::defaults(Defaults {
             data: d.data,
@@ -124,9 +137,12 @@ impl Config {
             // SKVOZ_NEW_PASSWORD, a test's own) are not configuration.
             .merge(Env::prefixed("SKVOZ_").only(&KEYS))
             .merge(Serialized::defaults(flags));
-        let config: Config = fig
+        let mut config: Config = fig
             .extract()
             .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+        if store_flag.is_some() {
+            config.store = store_flag;
+        }
         if !matches!(config.durability.as_str(), "full" | "normal") {
             anyhow::bail!("configuration: durability must be 'full' or 'normal'");
         }
@@ -141,6 +157,23 @@ impl Config {
         }
         Ok(config)
     }
+
+    /// The store to open: `store` when set, else `DATA/skvoz.db`.
+    pub fn store_url(&self) -> StoreUrl {
+        self.store
+            .clone()
+            .unwrap_or_else(|| StoreUrl::data_folder(&self.data))
+    }
+
+    /// How to open the store (`durability` was checked by [`Config::load`]).
+    pub fn open_options(&self) -> OpenOptions {
+        OpenOptions {
+            durability: match self.durability.as_str() {
+                "normal" => Durability::Normal,
+                _ => Durability::Full,
+            },
+        }
+    }
 }
 
 /// The commented example printed by `skvoz config example`.
@@ -148,8 +181,15 @@ pub const EXAMPLE: &str = r#"# skvoz.toml — every key is optional; shown with 
 # Layers: defaults < this file < SKVOZ_* environment < command-line flags.
 # Each key can be set from the environment as SKVOZ_<KEY>, e.g. SKVOZ_LISTEN.
 
-# Folder of the embedded SQLite store (skvoz.db in WAL mode).
+# Data folder: the embedded SQLite store (skvoz.db in WAL mode) unless
+# `store` names another, plus report snapshots kept beside it.
 data = "./skvoz-data"
+
+# The store as a URL; unset: skvoz.db in the data folder. SQLite takes
+# sqlite:///absolute/path.db, sqlite://relative/path.db or a plain path.
+# postgres:// and clickhouse:// are recognized but not in this build yet.
+# A password in the URL is never logged. Env: SKVOZ_STORE; flag: --store.
+# store = "sqlite:///var/lib/skvoz/skvoz.db"
 
 # Address and port of the HTTP server (dashboard, tracker, API, webhooks).
 listen = "127.0.0.1:8080"
@@ -216,7 +256,7 @@ mod tests {
             );
             let flags = FlagOverrides {
                 listen: Some("127.0.0.1:7000".parse().expect("addr")),
-                data: None,
+                ..FlagOverrides::default()
             };
             let c = Config::load(None, flags).expect("load");
             assert_eq!(c.listen.port(), 7000);
@@ -232,6 +272,8 @@ mod tests {
                 .expect("load");
             assert_eq!(c.body_limit, 1024 * 1024);
             assert_eq!(c.outbox_retention_days, 90);
+            assert!(c.store.is_none(), "the store line is commented out");
+            assert!(EXAMPLE.contains("# store = \"sqlite:///var/lib/skvoz/skvoz.db\""));
             Ok(())
         });
     }
@@ -245,6 +287,51 @@ mod tests {
             jail.set_env("SKVOZ_OUTBOX_RETENTION_DAYS", "40000");
             let e = Config::load(None, FlagOverrides::default()).expect_err("too long");
             assert!(e.to_string().contains("outbox_retention_days"), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_store_defaults_to_the_data_folder_and_layers_like_the_rest() {
+        figment::Jail::expect_with(|jail| {
+            let c = Config::load(None, FlagOverrides::default()).expect("load");
+            assert_eq!(
+                c.store_url().to_string(),
+                "sqlite://./skvoz-data/skvoz.db",
+                "no store: the data folder's skvoz.db, as before"
+            );
+            assert_eq!(c.open_options().durability, Durability::Full);
+
+            jail.create_file(
+                "skvoz.toml",
+                "data = \"/srv/data\"\nstore = \"postgres://skvoz:hunter2@db/skvoz\"\ndurability = \"normal\"",
+            )?;
+            let c = Config::load(None, FlagOverrides::default()).expect("load");
+            assert_eq!(c.store_url().backend(), skvoz_backends::Backend::Postgres);
+            assert_eq!(c.data, PathBuf::from("/srv/data"), "the data folder stays");
+            assert_eq!(c.open_options().durability, Durability::Normal);
+            let debug = format!("{c:?}");
+            assert!(
+                !debug.contains("hunter2"),
+                "Debug leaks the store password: {debug}"
+            );
+            assert!(debug.contains("postgres://skvoz:***@db/skvoz"), "{debug}");
+
+            jail.set_env("SKVOZ_STORE", "sqlite:///from/env.db");
+            let c = Config::load(None, FlagOverrides::default()).expect("load");
+            assert_eq!(c.store_url().to_string(), "sqlite:///from/env.db");
+
+            let flags = FlagOverrides {
+                store: Some("sqlite:///from/flag.db".parse().expect("url")),
+                ..FlagOverrides::default()
+            };
+            let c = Config::load(None, flags).expect("load");
+            assert_eq!(c.store_url().to_string(), "sqlite:///from/flag.db");
+
+            jail.set_env("SKVOZ_STORE", "mysql://root:hunter2@db/skvoz");
+            let e = Config::load(None, FlagOverrides::default()).expect_err("unknown scheme");
+            assert!(e.to_string().contains("unknown store URL scheme"), "{e}");
+            assert!(!e.to_string().contains("hunter2"), "{e}");
             Ok(())
         });
     }

@@ -17,11 +17,9 @@ use config::{Config, FlagOverrides};
 use secrecy::ExposeSecret;
 use skvoz_app::App;
 use skvoz_store::Scope;
-use skvoz_store_sqlite::{Durability, SqliteOptions, SqliteStore};
 use std::io::Read;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 #[derive(Parser)]
 #[command(
@@ -43,6 +41,10 @@ struct DataArg {
     /// Data folder of the embedded store (default ./skvoz-data; env SKVOZ_DATA).
     #[arg(long)]
     data: Option<PathBuf>,
+    /// The store as a URL, e.g. sqlite:///var/lib/skvoz/skvoz.db (default:
+    /// skvoz.db in the data folder; env SKVOZ_STORE).
+    #[arg(long, value_name = "URL")]
+    store: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -268,23 +270,27 @@ fn load_config(
     data: &DataArg,
     listen: Option<SocketAddr>,
 ) -> anyhow::Result<Config> {
+    // Parsed here rather than by clap, whose error would repeat the URL
+    // (and a password in it); ours names only what is wrong.
+    let store = match &data.store {
+        Some(text) => Some(
+            text.parse::<skvoz_backends::StoreUrl>()
+                .map_err(|e| anyhow::anyhow!("--store: {e}"))?,
+        ),
+        None => None,
+    };
     Config::load(
         cli_config.map(PathBuf::as_path),
         FlagOverrides {
             data: data.data.clone(),
+            store,
             listen,
         },
     )
 }
 
-fn open_app(config: &Config) -> anyhow::Result<App> {
-    let mut options = SqliteOptions::new(&config.data);
-    options.durability = match config.durability.as_str() {
-        "normal" => Durability::Normal,
-        _ => Durability::Full,
-    };
-    let store = SqliteStore::open(&options)
-        .with_context(|| format!("opening the store in {}", config.data.display()))?;
+async fn open_app(config: &Config) -> anyhow::Result<App> {
+    let store = skvoz_backends::open_store(&config.store_url(), &config.open_options()).await?;
     let geoip = match &config.geoip_db {
         Some(path) => {
             Some(skvoz_app::tracking::geo::GeoIp::open(path).map_err(anyhow::Error::msg)?)
@@ -292,7 +298,7 @@ fn open_app(config: &Config) -> anyhow::Result<App> {
         None => None,
     };
     Ok(App::with_options(
-        Arc::new(store),
+        store,
         skvoz_app::AppOptions {
             geoip,
             outbox: skvoz_app::outbox::OutboxOptions {
@@ -319,7 +325,7 @@ fn init_logging(config: &Config) {
 
 async fn resolve_project(app: &App, text: &str) -> anyhow::Result<skvoz_domain::Project> {
     if let Ok(id) = text.parse::<i64>() {
-        if let Some(p) = app.store.project(skvoz_domain::ProjectId(id)).await? {
+        if let Some(p) = app.projects.by_id(skvoz_domain::ProjectId(id)).await? {
             return Ok(p);
         }
     }
@@ -367,7 +373,7 @@ async fn shutdown_signal() {
 }
 
 async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
-    let app = open_app(&config)?;
+    let app = open_app(&config).await?;
     if demo {
         let password = config
             .admin_password
@@ -398,7 +404,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
     println!("skvoz is serving at http://{addr}/");
-    tracing::info!(%addr, data = %config.data.display(), "listening");
+    tracing::info!(%addr, data = %config.data.display(), store = %config.store_url(), "listening");
     let options = skvoz_server::ServerOptions {
         body_limit: config.body_limit,
         secure_cookies: config.secure_cookies,
@@ -428,7 +434,7 @@ async fn main() -> anyhow::Result<()> {
                 currency,
                 data,
             } => {
-                let app = open_app(&load_config(cfg, &data, None)?)?;
+                let app = open_app(&load_config(cfg, &data, None)?).await?;
                 let (_, created) = app
                     .projects
                     .create(&name, timezone.as_deref(), currency.as_deref())
@@ -436,7 +442,7 @@ async fn main() -> anyhow::Result<()> {
                 print_json(&created)?;
             }
             ProjectCommand::List { data } => {
-                let app = open_app(&load_config(cfg, &data, None)?)?;
+                let app = open_app(&load_config(cfg, &data, None)?).await?;
                 for p in app.projects.list().await? {
                     print_json(&serde_json::json!({
                         "project_id": p.id.0, "name": p.name, "public_key": p.public_key,
@@ -445,7 +451,7 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
             ProjectCommand::RotateKey { project, data } => {
-                let app = open_app(&load_config(cfg, &data, None)?)?;
+                let app = open_app(&load_config(cfg, &data, None)?).await?;
                 let p = resolve_project(&app, &project).await?;
                 let key = app.projects.rotate_api_key(&p).await?;
                 print_json(&serde_json::json!({"project_id": p.id.0, "api_key": key}))?;
@@ -453,7 +459,7 @@ async fn main() -> anyhow::Result<()> {
         },
         Command::Settings(cmd) => match cmd {
             SettingsCommand::Get { project, data } => {
-                let app = open_app(&load_config(cfg, &data, None)?)?;
+                let app = open_app(&load_config(cfg, &data, None)?).await?;
                 let p = resolve_project(&app, &project).await?;
                 let view = app.settings.get(Scope::new(p.id)).await?;
                 eprintln!("version {}", view.version);
@@ -465,7 +471,7 @@ async fn main() -> anyhow::Result<()> {
                 if_match,
                 data,
             } => {
-                let app = open_app(&load_config(cfg, &data, None)?)?;
+                let app = open_app(&load_config(cfg, &data, None)?).await?;
                 let p = resolve_project(&app, &project).await?;
                 let text = if file.as_os_str() == "-" {
                     let mut s = String::new();
@@ -490,7 +496,7 @@ async fn main() -> anyhow::Result<()> {
             }
         },
         Command::User(UserCommand::Create { login, admin, data }) => {
-            let app = open_app(&load_config(cfg, &data, None)?)?;
+            let app = open_app(&load_config(cfg, &data, None)?).await?;
             let password = match std::env::var("SKVOZ_NEW_PASSWORD") {
                 Ok(p) => p,
                 Err(_) => {
@@ -515,7 +521,7 @@ async fn main() -> anyhow::Result<()> {
             // for the OS, not the disk (this process only; the store keeps
             // its configured durability for `serve`).
             config.durability = "normal".to_owned();
-            let app = open_app(&config)?;
+            let app = open_app(&config).await?;
             let password = config
                 .admin_password
                 .as_ref()
@@ -537,7 +543,7 @@ async fn main() -> anyhow::Result<()> {
                 Ok(done) => done,
                 Err(skvoz_app::AppError::Conflict(_)) => anyhow::bail!(
                     "a project named 'demo' already exists in {}",
-                    config.data.display()
+                    config.store_url()
                 ),
                 Err(e) => return Err(e.into()),
             };
@@ -569,7 +575,7 @@ async fn main() -> anyhow::Result<()> {
             project,
             data,
         }) => {
-            let app = open_app(&load_config(cfg, &data, None)?)?;
+            let app = open_app(&load_config(cfg, &data, None)?).await?;
             let p = resolve_project(&app, &project).await?;
             let bytes = if file.as_os_str() == "-" {
                 let mut buf = Vec::new();
@@ -629,7 +635,7 @@ async fn main() -> anyhow::Result<()> {
                     .to_owned()
                 }
             };
-            let app = open_app(&load_config(cfg, &args.data, None)?)?;
+            let app = open_app(&load_config(cfg, &args.data, None)?).await?;
             let p = resolve_project(&app, &args.project).await?;
             let ctx = app.contexts.by_id(p.id).await?;
             let report = match kind {
@@ -646,8 +652,8 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Backup { dest, data } => {
-            let app = open_app(&load_config(cfg, &data, None)?)?;
-            app.store.backup(&dest).await?;
+            let app = open_app(&load_config(cfg, &data, None)?).await?;
+            app.backup(&dest).await?;
             eprintln!("backup written to {}", dest.display());
         }
         Command::Callpool(cmd) => callpool::callpool(cfg, cmd).await?,

@@ -53,7 +53,7 @@ pub async fn outbox(cfg: Option<&PathBuf>, cmd: OutboxCommand) -> anyhow::Result
             limit,
             data,
         } => {
-            let app = open_app(&load_config(cfg, &data, None)?)?;
+            let app = open_app(&load_config(cfg, &data, None)?).await?;
             let p = resolve_project(&app, &project).await?;
             let filter = OutboxFilter {
                 status,
@@ -71,7 +71,7 @@ pub async fn outbox(cfg: Option<&PathBuf>, cmd: OutboxCommand) -> anyhow::Result
             project,
             data,
         } => {
-            let app = open_app(&load_config(cfg, &data, None)?)?;
+            let app = open_app(&load_config(cfg, &data, None)?).await?;
             let p = resolve_project(&app, &project).await?;
             let scope = Scope::new(p.id);
             let retried = match (id, dead) {

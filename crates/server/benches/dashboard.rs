@@ -12,18 +12,23 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use http_body_util::BodyExt;
 use skvoz_app::App;
+use skvoz_backends::{open_store, Durability, OpenOptions, StoreUrl};
 use skvoz_server::{router, ServerOptions};
-use skvoz_store_sqlite::{Durability, SqliteOptions, SqliteStore};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tower::ServiceExt;
 
 const ROUNDS: usize = 15;
 
-fn open(dir: &std::path::Path) -> App {
-    let mut opts = SqliteOptions::new(dir);
-    opts.durability = Durability::Normal;
-    App::new(Arc::new(SqliteStore::open(&opts).unwrap()))
+/// The app over the store in the data folder `dir`.
+async fn open(dir: &std::path::Path) -> App {
+    let options = OpenOptions {
+        durability: Durability::Normal,
+    };
+    App::new(
+        open_store(&StoreUrl::data_folder(dir), &options)
+            .await
+            .unwrap(),
+    )
 }
 
 fn ms(d: Duration) -> f64 {
@@ -44,7 +49,7 @@ fn main() {
                     .ok()
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(20_000);
-                let app = open(tmp.path());
+                let app = open(tmp.path()).await;
                 let options = skvoz_app::demo::DemoOptions {
                     visitors,
                     ..Default::default()
@@ -58,7 +63,7 @@ fn main() {
                 tmp.path().to_path_buf()
             }
         };
-        let app = open(&dir);
+        let app = open(&dir).await;
         let _ = app.auth.create_user("bench", "bench-password", true).await;
         let (_, token) = app.auth.login("bench", "bench-password").await.unwrap();
         let cookie = format!("skvoz_session={token}");
@@ -71,8 +76,8 @@ fn main() {
         let scope = skvoz_store::Scope::new(project.id);
         let now = chrono::Utc::now();
         let leads = app
-            .store
-            .leads_between(scope, now - chrono::Duration::days(40), now)
+            .leads
+            .between(scope, now - chrono::Duration::days(40), now)
             .await
             .unwrap();
         let contact = leads.iter().find_map(|l| l.contact_id).unwrap_or(1);

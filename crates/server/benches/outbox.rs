@@ -45,8 +45,7 @@ async fn run(n: usize) {
     })
     .await;
     for i in 0..n {
-        s.app
-            .store
+        s.store
             .record_lead(
                 scope,
                 ticket_lead(

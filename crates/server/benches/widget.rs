@@ -17,7 +17,6 @@ use skvoz_app::tickets::card::LookupKey;
 use skvoz_app::tickets::widget;
 use skvoz_app::App;
 use skvoz_server::{router, ServerOptions};
-use skvoz_store_sqlite::{Durability, SqliteOptions, SqliteStore};
 use std::sync::Arc;
 use std::time::Instant;
 use tower::ServiceExt;
@@ -105,10 +104,8 @@ fn main() {
         .build()
         .unwrap();
     let p99 = rt.block_on(async move {
-        let dir = tempfile::tempdir().unwrap();
-        let mut opts = SqliteOptions::new(dir.path());
-        opts.durability = Durability::Normal;
-        let app = App::new(Arc::new(SqliteStore::open(&opts).unwrap()));
+        let (store, _guard) = skvoz_backends::test_store().await.unwrap();
+        let app = App::new(store.clone());
         let started = Instant::now();
         let options = DemoOptions {
             visitors,
@@ -133,14 +130,14 @@ fn main() {
         // Every contact with an e-mail, in lead order: the cards a help desk
         // would open.
         let leads = app
-            .store
-            .leads_between(ctx.scope, Utc::now() - Duration::days(3_650), Utc::now())
+            .leads
+            .between(ctx.scope, Utc::now() - Duration::days(3_650), Utc::now())
             .await
             .unwrap();
         let mut emails = Vec::new();
         for lead in &leads {
             let Some(c) = lead.contact_id else { continue };
-            let contact = app.store.contact(ctx.scope, c).await.unwrap().unwrap();
+            let contact = store.contact(ctx.scope, c).await.unwrap().unwrap();
             for i in contact.identities {
                 if i.kind == skvoz_domain::crm::IdentityKind::Email && !emails.contains(&i.value) {
                     emails.push(i.value);

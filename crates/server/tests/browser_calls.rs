@@ -141,7 +141,6 @@ async fn the_script_replaces_the_shops_number_with_the_visits() {
     // The reservation is the visit's.
     s.app.calls.numbers().flush().await.unwrap();
     let visits = s
-        .app
         .store
         .visits_between(
             scope,
@@ -153,7 +152,6 @@ async fn the_script_replaces_the_shops_number_with_the_visits() {
         .unwrap();
     assert_eq!(visits.len(), 1);
     let held = s
-        .app
         .store
         .reservations_at(scope, "+74951112201", chrono::Utc::now())
         .await

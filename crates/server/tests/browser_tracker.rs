@@ -182,7 +182,6 @@ async fn tracker_in_headless_chromium_sets_the_cookie_stores_the_visit_and_expos
 
     // 2. The visit as stored.
     let visit = s
-        .app
         .store
         .visit_by_code(scope, code)
         .await
@@ -217,7 +216,7 @@ async fn tracker_in_headless_chromium_sets_the_cookie_stores_the_visit_and_expos
     // 3. The event (sent with sendBeacon) lands in the same visit.
     let deadline = Instant::now() + Duration::from_secs(5);
     let hits = loop {
-        let hits = s.app.store.hits_of_visit(scope, visit.id).await.unwrap();
+        let hits = s.store.hits_of_visit(scope, visit.id).await.unwrap();
         if hits.iter().any(|h| h.event.as_deref() == Some("cart_add")) || Instant::now() > deadline
         {
             break hits;

@@ -14,7 +14,6 @@ use axum::http::{header, Method, Request, StatusCode};
 use chrono::{Duration, Utc};
 use common::{error_code, TestServer};
 use serde_json::{json, Value};
-use std::sync::Arc;
 
 const ADS_1: &str = "+74951112201";
 const ADS_2: &str = "+74951112202";
@@ -149,7 +148,6 @@ async fn dynamic_static_unidentified_and_repeat_calls() {
     assert_eq!(st.body["attribution"], "static", "{}", st.text);
     let offline = st.body["visit_id"].as_i64().unwrap();
     let v = s
-        .app
         .store
         .visit(skvoz_store::Scope::new(skvoz_domain::ProjectId(1)), offline)
         .await
@@ -662,15 +660,8 @@ async fn projects_never_see_each_others_calls_pools_or_hooks() {
 
 #[tokio::test]
 async fn reservations_survive_a_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let open = || {
-        let mut opts = skvoz_store_sqlite::SqliteOptions::new(dir.path());
-        opts.durability = skvoz_store_sqlite::Durability::Normal;
-        Arc::new(skvoz_store_sqlite::SqliteStore::open(&opts).unwrap())
-    };
-    let (pk, key, first) = {
-        let app = skvoz_app::App::new(open());
-        let s = TestServer::over(app, dir.path());
+    let (pk, key, first, guard) = {
+        let s = TestServer::new().await;
         let (_, pk, key) = s.project("shop").await;
         configure(&s, &key, calltracking(&[ADS_1])).await;
         let v = visit(
@@ -681,11 +672,12 @@ async fn reservations_survive_a_restart() {
         )
         .await;
         s.app.shutdown().await.unwrap();
-        (pk, key, v)
+        (pk, key, v, s.into_guard())
     };
-    let app = skvoz_app::App::new(open());
+    let store = guard.reopen().await.unwrap();
+    let app = skvoz_app::App::new(store.clone());
     app.tracking.warm_up().await.unwrap();
-    let s = TestServer::over(app, dir.path());
+    let s = TestServer::over(app, store, guard);
     // The number is still held: the next visitor shares it.
     let next = visit(
         &s,

@@ -851,7 +851,6 @@ async fn a_redelivered_first_message_finishes_an_interrupted_lead() {
     let sent_at = Utc::now() - Duration::minutes(3);
     // The message stored, the process gone before the lead.
     let rec = s
-        .app
         .store
         .record_chat_message(
             scope,

@@ -239,7 +239,6 @@ async fn junk_phones_and_bad_fields_are_422_and_store_nothing() {
     let from = "2000-01-01T00:00:00Z".parse().unwrap();
     let to = "2100-01-01T00:00:00Z".parse().unwrap();
     let leads = s
-        .app
         .store
         .leads_between(
             skvoz_store::Scope::new(skvoz_domain::ProjectId(pid)),

@@ -859,8 +859,7 @@ async fn the_contact_page_is_the_whole_timeline() {
     let scope = skvoz_store::Scope::new(skvoz_domain::ProjectId(f.demo));
     let now = chrono::Utc::now();
     let ticket_holder =
-        f.s.app
-            .store
+        f.s.store
             .leads_between(scope, now - chrono::Duration::days(60), now)
             .await
             .unwrap()

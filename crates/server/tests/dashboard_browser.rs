@@ -129,7 +129,6 @@ async fn dashboard_in_headless_chromium() {
     let scope = skvoz_store::Scope::new(skvoz_domain::ProjectId(created.project_id));
     let now = chrono::Utc::now();
     let leads = s
-        .app
         .store
         .leads_between(scope, now - chrono::Duration::days(60), now)
         .await

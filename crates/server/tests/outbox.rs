@@ -133,8 +133,7 @@ async fn won_deal(
     ext: &str,
     at: chrono::DateTime<Utc>,
 ) -> i64 {
-    s.app
-        .store
+    s.store
         .record_lead(
             scope,
             NewLead {
@@ -150,8 +149,7 @@ async fn won_deal(
         )
         .await
         .unwrap();
-    s.app
-        .store
+    s.store
         .upsert_deal(
             scope,
             DealWrite {
@@ -490,8 +488,7 @@ async fn a_dead_letter_is_retried_from_the_api_and_the_outbox_is_per_project() {
     );
     // Make it dead again (400), then retry all.
     hook.answer(400);
-    s.app
-        .store
+    s.store
         .finish_outbox(vec![(
             id,
             skvoz_store::OutboxResult::Dead {
@@ -637,8 +634,7 @@ async fn target_calls_go_to_metrika_calls_and_call_leads_to_ga4() {
     .await;
     // The caller is a known contact (a support ticket opened no deal) with
     // a Metrika ClientId and a GA client id.
-    s.app
-        .store
+    s.store
         .record_lead(
             scope,
             ticket_lead(
@@ -724,8 +720,7 @@ async fn delivered_messages_are_pruned_after_the_retention_and_undelivered_ones_
         ]);
     })
     .await;
-    s.app
-        .store
+    s.store
         .record_lead(
             scope,
             ticket_lead("p-1", Utc::now(), vec![email("p1@x.ru")]),

@@ -17,8 +17,6 @@ use serde_json::json;
 use skvoz_app::App;
 use skvoz_domain::ProjectId;
 use skvoz_store::{NewInvitation, Scope};
-use skvoz_store_sqlite::{Durability, SqliteOptions, SqliteStore};
-use std::sync::Arc;
 
 async fn page(s: &TestServer, path: &str, lang: &str) -> Reply {
     let req = Request::get(path)
@@ -183,8 +181,7 @@ async fn expired_links_say_gone() {
     let (project, _, _) = s.project("shop").await;
     let now = Utc::now();
     let token = skvoz_app::surveys::new_token();
-    s.app
-        .store
+    s.store
         .create_invitation(
             Scope::new(ProjectId(project)),
             NewInvitation {
@@ -352,14 +349,8 @@ async fn settings_sections_validate_and_mask_the_smtp_password() {
 /// A run waiting out its delay survives a restart and fires when due.
 #[tokio::test]
 async fn a_delayed_run_fires_after_the_store_is_reopened() {
-    let dir = tempfile::tempdir().unwrap();
-    let open = || {
-        let mut o = SqliteOptions::new(dir.path());
-        o.durability = Durability::Normal;
-        App::new(Arc::new(SqliteStore::open(&o).unwrap()))
-    };
-    let app = open();
-    let s = TestServer::over(app.clone(), dir.path());
+    let s = TestServer::new().await;
+    let app = s.app.clone();
     let (project, _, key) = s.project("shop").await;
     s.patch_settings(&key, |doc| {
         doc["automations"] = json!([{"id": "welcome", "name": "Welcome", "trigger": {"event": "lead.created",
@@ -371,16 +362,17 @@ async fn a_delayed_run_fires_after_the_store_is_reopened() {
     let now = Utc::now();
     assert_eq!(app.automations.tick(now).await.unwrap(), 0, "not due yet");
     let scope = Scope::new(ProjectId(project));
-    let runs = app.store.automation_runs(scope, 10).await.unwrap();
+    let runs = s.store.automation_runs(scope, 10).await.unwrap();
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].status, skvoz_store::RunStatus::Pending);
     assert!(runs[0].due_at > now + Duration::minutes(29));
     app.shutdown().await.unwrap();
-    drop(s);
+    let guard = s.into_guard();
     drop(app);
 
     // A new process: the run is still there and fires once due.
-    let app = open();
+    let store = guard.reopen().await.unwrap();
+    let app = App::new(store.clone());
     assert_eq!(
         app.automations
             .tick(now + Duration::minutes(10))
@@ -402,14 +394,14 @@ async fn a_delayed_run_fires_after_the_store_is_reopened() {
             .unwrap(),
         0
     );
-    let runs = app.store.automation_runs(scope, 10).await.unwrap();
+    let runs = store.automation_runs(scope, 10).await.unwrap();
     assert_eq!(
         runs.len(),
         1,
         "the event started one run, not one per process"
     );
     assert_eq!(runs[0].status, skvoz_store::RunStatus::Done);
-    let messages = app.store.run_messages(scope, runs[0].id).await.unwrap();
+    let messages = store.run_messages(scope, runs[0].id).await.unwrap();
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0].destination_kind, "webhook");
     assert_eq!(messages[0].destination, "crm");
@@ -420,7 +412,7 @@ async fn a_delayed_run_fires_after_the_store_is_reopened() {
         ..Default::default()
     };
     let in_group = |tag: &str| {
-        let (store, rule) = (app.store.clone(), tagged(tag));
+        let (store, rule) = (store.clone(), tagged(tag));
         async move {
             store
                 .group_members(scope, &rule, Utc::now(), Some(c), 1)
@@ -451,14 +443,14 @@ async fn conditions_are_checked_when_a_run_fires() {
     let scope = Scope::new(ProjectId(project));
     let c = contact(&s, &key, "e@shop.test").await;
     s.app.automations.tick(Utc::now()).await.unwrap();
-    let runs = s.app.store.automation_runs(scope, 10).await.unwrap();
+    let runs = s.store.automation_runs(scope, 10).await.unwrap();
     assert_eq!(
         runs[0].status,
         skvoz_store::RunStatus::Done,
         "{:?}",
         runs[0]
     );
-    let m = s.app.store.run_messages(scope, runs[0].id).await.unwrap();
+    let m = s.store.run_messages(scope, runs[0].id).await.unwrap();
     assert_eq!(m[0].destination_kind, "esputnik");
     assert_eq!(m[0].payload["eventTypeKey"], "nps_invite");
     assert_eq!(m[0].payload["keyValue"], "e@shop.test");
@@ -483,7 +475,7 @@ async fn conditions_are_checked_when_a_run_fires() {
         .await;
     assert_eq!(r.body["contact_id"], c);
     s.app.automations.tick(Utc::now()).await.unwrap();
-    let runs = s.app.store.automation_runs(scope, 10).await.unwrap();
+    let runs = s.store.automation_runs(scope, 10).await.unwrap();
     assert_eq!(
         runs[0].status,
         skvoz_store::RunStatus::Skipped,
@@ -492,7 +484,6 @@ async fn conditions_are_checked_when_a_run_fires() {
     );
     assert!(runs[0].note.as_deref().unwrap().contains("7 days"));
     assert!(s
-        .app
         .store
         .run_messages(scope, runs[0].id)
         .await

@@ -194,9 +194,9 @@ fn survey_link(data: &str, origin: &str) -> Option<String> {
 /// (the outbox worker does this in a running node).
 async fn deliver_smtp(s: &TestServer, project: i64, run_id: i64) -> usize {
     let scope = Scope::new(ProjectId(project));
-    let settings = s.app.store.settings(scope).await.unwrap().doc;
+    let settings = s.store.settings(scope).await.unwrap().doc;
     let mut sent = 0;
-    for m in s.app.store.run_messages(scope, run_id).await.unwrap() {
+    for m in s.store.run_messages(scope, run_id).await.unwrap() {
         if m.destination_kind != "smtp" {
             continue;
         }
@@ -426,7 +426,6 @@ async fn a_survey_e_mail_is_answered_in_chromium_and_its_follow_up_runs() {
         ..Default::default()
     };
     let tagged = s
-        .app
         .store
         .group_members(
             Scope::new(ProjectId(project)),

@@ -31,8 +31,7 @@ fn scope(id: i64) -> Scope {
 async fn visit_count(s: &TestServer, project: i64) -> usize {
     let from: DateTime<Utc> = "2000-01-01T00:00:00Z".parse().unwrap();
     let to: DateTime<Utc> = "2100-01-01T00:00:00Z".parse().unwrap();
-    s.app
-        .store
+    s.store
         .visits_between(scope(project), from, to, 100_000)
         .await
         .unwrap()
@@ -57,7 +56,6 @@ async fn collect_stores_the_visit_with_its_utm_tags_and_continues_it() {
     assert!(r.body.get("phone").is_some() && r.body.get("wa_text").is_some());
     // CORS: the site is on another origin.
     let visit = s
-        .app
         .store
         .visit_by_code(scope(pid), code)
         .await
@@ -78,16 +76,10 @@ async fn collect_stores_the_visit_with_its_utm_tags_and_continues_it() {
     let body = json!({"key": pk, "vid": "v1", "url": "https://shop.example.ru/boots/1", "referrer": "https://shop.example.ru/sale"});
     let r = collect(&s, body, CHROME, "application/json").await;
     assert_eq!(r.body["visit_code"].as_i64(), Some(code));
-    let hits = s
-        .app
-        .store
-        .hits_of_visit(scope(pid), visit_id)
-        .await
-        .unwrap();
+    let hits = s.store.hits_of_visit(scope(pid), visit_id).await.unwrap();
     assert_eq!(hits.len(), 2);
     assert_eq!(
-        s.app
-            .store
+        s.store
             .visit(scope(pid), visit_id)
             .await
             .unwrap()
@@ -98,16 +90,14 @@ async fn collect_stores_the_visit_with_its_utm_tags_and_continues_it() {
 
     // Identity links for the identity graph: both client ids lead to v1.
     assert_eq!(
-        s.app
-            .store
+        s.store
             .vids_by_link(scope(pid), "ga_cid", "123.456")
             .await
             .unwrap(),
         vec!["v1"]
     );
     assert_eq!(
-        s.app
-            .store
+        s.store
             .vids_by_link(scope(pid), "ym_uid", "1700000000123")
             .await
             .unwrap(),
@@ -119,7 +109,6 @@ async fn collect_stores_the_visit_with_its_utm_tags_and_continues_it() {
     let r = collect(&s, body, CHROME, "application/json").await;
     assert_ne!(r.body["visit_code"].as_i64(), Some(code));
     let v2 = s
-        .app
         .store
         .visit_by_code(scope(pid), r.body["visit_code"].as_i64().unwrap())
         .await
@@ -237,8 +226,7 @@ async fn bots_are_counted_apart_not_stored_as_visits() {
     }
     assert_eq!(visit_count(&s, pid).await, 0);
     assert_eq!(
-        s.app
-            .store
+        s.store
             .bot_hits(scope(pid), "2000-01-01", "2100-01-01")
             .await
             .unwrap(),
@@ -359,7 +347,6 @@ async fn server_side_hits_are_sessionized_in_time_order() {
     assert_ne!(codes[5], codes[4], "local midnight ends the session");
     assert_ne!(codes[6], codes[0], "another visitor");
     let first = s
-        .app
         .store
         .visit_by_code(scope(pid), codes[1])
         .await
@@ -375,7 +362,6 @@ async fn server_side_hits_are_sessionized_in_time_order() {
         "2026-03-01T10:00:00Z".parse::<DateTime<Utc>>().unwrap()
     );
     let other = s
-        .app
         .store
         .visit_by_code(scope(pid), codes[6])
         .await
@@ -414,7 +400,6 @@ async fn server_side_hits_are_sessionized_in_time_order() {
     assert_eq!(r.body["error"]["field"], "[1].url");
     assert_eq!(visit_count(&s, pid).await, before);
     assert!(s
-        .app
         .store
         .latest_visit(scope(pid), "x", Utc::now())
         .await
@@ -457,9 +442,8 @@ async fn visit_codes_are_per_project_and_keys_do_not_cross() {
     assert_eq!(visit_count(&s, a).await, 1);
     assert_eq!(visit_count(&s, b).await, 1);
     let bvisit = rb.body["visit_id"].as_i64().unwrap();
-    assert!(s.app.store.visit(scope(a), bvisit).await.unwrap().is_none());
+    assert!(s.store.visit(scope(a), bvisit).await.unwrap().is_none());
     assert!(s
-        .app
         .store
         .hits_of_visit(scope(a), bvisit)
         .await
@@ -492,7 +476,6 @@ async fn channel_rules_from_settings_apply_to_new_visits() {
     )
     .await;
     let v = s
-        .app
         .store
         .visit_by_code(scope(pid), r.body["visit_code"].as_i64().unwrap())
         .await
@@ -522,13 +505,12 @@ async fn events_continue_the_session_and_keep_their_props() {
     .await;
     assert_eq!(r.body["visit_code"].as_i64(), Some(code));
     let v = s
-        .app
         .store
         .visit_by_code(scope(pid), code)
         .await
         .unwrap()
         .unwrap();
-    let hits = s.app.store.hits_of_visit(scope(pid), v.id).await.unwrap();
+    let hits = s.store.hits_of_visit(scope(pid), v.id).await.unwrap();
     assert_eq!(hits[1].event.as_deref(), Some("cart_add"));
     let props: Value = serde_json::from_str(hits[1].props.as_deref().unwrap()).unwrap();
     assert_eq!(props["sku"], "A1");
@@ -537,14 +519,8 @@ async fn events_continue_the_session_and_keep_their_props() {
 
 #[tokio::test]
 async fn a_session_continues_across_a_restart_with_and_without_warm_up() {
-    use skvoz_store_sqlite::{SqliteOptions, SqliteStore};
-    use std::sync::Arc;
-    let dir = tempfile::tempdir().unwrap();
-    let open = || {
-        let store = SqliteStore::open(&SqliteOptions::new(dir.path())).unwrap();
-        skvoz_app::App::new(Arc::new(store))
-    };
-    let app = open();
+    let (store, guard) = skvoz_backends::test_store().await.unwrap();
+    let app = skvoz_app::App::new(store);
     let (_, created) = app.projects.create("shop", None, None).await.unwrap();
     let hit = |vid: &str, url: &str| skvoz_app::tracking::HitInput {
         fields: skvoz_app::tracking::input::HitFields {
@@ -577,7 +553,7 @@ async fn a_session_continues_across_a_restart_with_and_without_warm_up() {
     drop(app);
 
     // Warmed: the active session is loaded into memory at start.
-    let app = open();
+    let app = skvoz_app::App::new(guard.reopen().await.unwrap());
     assert_eq!(app.tracking.warm_up().await.unwrap(), 2);
     let again = app
         .tracking
@@ -589,7 +565,7 @@ async fn a_session_continues_across_a_restart_with_and_without_warm_up() {
     drop(app);
 
     // Not warmed: memory does not know the visitor, so the store is asked.
-    let app = open();
+    let app = skvoz_app::App::new(guard.reopen().await.unwrap());
     let again = app
         .tracking
         .collect(&created.public_key, hit("r2", "https://a.ru/page2"))
@@ -628,7 +604,6 @@ async fn an_event_that_starts_a_visit_names_its_source_from_its_page() {
     let after_midnight = r.body[1]["visit_code"].as_i64().unwrap();
     assert_ne!(Some(after_midnight), r.body[0]["visit_code"].as_i64());
     let v = s
-        .app
         .store
         .visit_by_code(scope(pid), after_midnight)
         .await
@@ -639,7 +614,6 @@ async fn an_event_that_starts_a_visit_names_its_source_from_its_page() {
         ("(direct)", "direct")
     );
     let v = s
-        .app
         .store
         .visit_by_code(scope(pid), r.body[2]["visit_code"].as_i64().unwrap())
         .await

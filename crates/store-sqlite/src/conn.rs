@@ -18,11 +18,15 @@ pub enum Durability {
     Normal,
 }
 
+/// The database file's name inside a data folder.
+pub const DEFAULT_FILE_NAME: &str = "skvoz.db";
+
 /// How to open the store.
 #[derive(Debug, Clone)]
 pub struct SqliteOptions {
-    /// The data folder; the database is `DIR/skvoz.db`.
-    pub dir: PathBuf,
+    /// The database file; its folder is created when missing. The WAL and
+    /// shared-memory files (`-wal`, `-shm`) live beside it.
+    pub path: PathBuf,
     /// Commit durability.
     pub durability: Durability,
     /// Read-only connections for queries.
@@ -30,10 +34,15 @@ pub struct SqliteOptions {
 }
 
 impl SqliteOptions {
-    /// Defaults for a data folder.
+    /// Defaults for a data folder: the database is `DIR/skvoz.db`.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
+        SqliteOptions::file(dir.into().join(DEFAULT_FILE_NAME))
+    }
+
+    /// Defaults for a given database file.
+    pub fn file(path: impl Into<PathBuf>) -> Self {
         SqliteOptions {
-            dir: dir.into(),
+            path: path.into(),
             durability: Durability::Full,
             readers: 4,
         }
@@ -120,13 +129,12 @@ fn configure(conn: &Connection, durability: Durability, cache_kib: i64) -> rusql
 impl SqliteStore {
     /// Opens (creating if needed) the database and applies migrations.
     pub fn open(options: &SqliteOptions) -> StoreResult<SqliteStore> {
-        std::fs::create_dir_all(&options.dir).map_err(|e| {
-            backend_err(format!(
-                "cannot create data folder {}: {e}",
-                options.dir.display()
-            ))
-        })?;
-        let path = options.dir.join("skvoz.db");
+        let path = options.path.clone();
+        if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(folder).map_err(|e| {
+                backend_err(format!("cannot create data folder {}: {e}", folder.display()))
+            })?;
+        }
         let mut writer = Connection::open(&path).map_err(backend_err)?;
         let mode: String = writer
             .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
@@ -328,5 +336,25 @@ impl MaintenanceStore for SqliteStore {
 
     fn backend(&self) -> &'static str {
         "sqlite"
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_data_folder_holds_skvoz_db_and_a_file_path_is_taken_as_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let in_folder = SqliteStore::open(&SqliteOptions::new(dir.path().join("data"))).unwrap();
+        assert_eq!(in_folder.path(), dir.path().join("data").join("skvoz.db"));
+        assert!(dir.path().join("data/skvoz.db").is_file());
+
+        let file = dir.path().join("nested/deeper/analytics.sqlite");
+        let named = SqliteStore::open(&SqliteOptions::file(&file)).unwrap();
+        assert_eq!(named.path(), file);
+        assert!(file.is_file(), "the folder is created and the file opened");
+        assert!(!dir.path().join("nested/deeper/skvoz.db").exists());
     }
 }

@@ -1,5 +1,6 @@
-//! The embedded SQLite backend: one file in WAL mode under the data folder,
-//! versioned migrations compiled into the binary and applied at open.
+//! The embedded SQLite backend: one file in WAL mode (by default `skvoz.db`
+//! in the data folder), versioned migrations compiled into the binary and
+//! applied at open.
 //!
 //! One writer connection serializes writes (SQLite allows one writer at a
 //! time anyway); a few read-only connections serve queries concurrently with
@@ -21,4 +22,4 @@ mod tickets;
 mod users;
 mod visits;
 
-pub use conn::{Durability, SqliteOptions, SqliteStore};
+pub use conn::{Durability, SqliteOptions, SqliteStore, DEFAULT_FILE_NAME};

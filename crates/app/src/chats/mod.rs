@@ -128,6 +128,20 @@ impl ChatService {
         }
     }
 
+    /// A dialog with its messages in time order.
+    pub async fn dialog_with_messages(
+        &self,
+        scope: skvoz_store::Scope,
+        dialog_id: i64,
+    ) -> Result<Option<(skvoz_store::ChatDialog, Vec<skvoz_store::StoredChatMessage>)>, AppError>
+    {
+        let Some(dialog) = self.store.dialog(scope, dialog_id).await? else {
+            return Ok(None);
+        };
+        let messages = self.store.dialog_messages(scope, dialog_id).await?;
+        Ok(Some((dialog, messages)))
+    }
+
     /// The visit code a message carries, and whether it looks like the
     /// prefilled text with the code removed.
     fn code_of(ctx: &ProjectContext, m: &InboundMessage) -> (Option<i64>, bool) {

@@ -40,6 +40,19 @@ impl DealService {
         DealService { store }
     }
 
+    /// A deal by its external id with its stage history, oldest first.
+    pub async fn with_history(
+        &self,
+        scope: skvoz_store::Scope,
+        external_id: &str,
+    ) -> Result<Option<(skvoz_store::Deal, Vec<skvoz_store::StageChange>)>, AppError> {
+        let Some(deal) = self.store.deal_by_external_id(scope, external_id).await? else {
+            return Ok(None);
+        };
+        let history = self.store.deal_history(scope, deal.id).await?;
+        Ok(Some((deal, history)))
+    }
+
     /// Upserts a deal by its external id.
     pub async fn upsert(
         &self,

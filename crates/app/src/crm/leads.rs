@@ -143,6 +143,34 @@ impl LeadService {
         LeadService { store }
     }
 
+    /// Leads created within `[from, to)`.
+    pub async fn between(
+        &self,
+        scope: skvoz_store::Scope,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<skvoz_store::Lead>, AppError> {
+        Ok(self.store.leads_between(scope, from, to).await?)
+    }
+
+    /// The visit a lead came from and the deal it opened or joined, each
+    /// when it has one.
+    pub async fn visit_and_deal(
+        &self,
+        scope: skvoz_store::Scope,
+        lead: &skvoz_store::Lead,
+    ) -> Result<(Option<Visit>, Option<skvoz_store::Deal>), AppError> {
+        let visit = match lead.visit_id {
+            Some(id) => self.store.visit(scope, id).await?,
+            None => None,
+        };
+        let deal = match lead.deal_id {
+            Some(id) => self.store.deal(scope, id).await?,
+            None => None,
+        };
+        Ok((visit, deal))
+    }
+
     /// The visit a lead belongs to: by visit code, else by visitor id, else
     /// by GA / Metrika client id — the latest visit before the lead.
     pub async fn find_visit(

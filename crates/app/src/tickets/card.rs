@@ -195,6 +195,29 @@ impl ContactCardService {
         ContactCardService { store }
     }
 
+    /// A contact (a merged id leads to the surviving contact) with its
+    /// leads and deals.
+    #[allow(clippy::type_complexity)] // Three lists the handler shapes itself.
+    pub async fn contact_with_leads_and_deals(
+        &self,
+        scope: skvoz_store::Scope,
+        id: i64,
+    ) -> Result<
+        Option<(
+            skvoz_store::Contact,
+            Vec<skvoz_store::Lead>,
+            Vec<skvoz_store::Deal>,
+        )>,
+        AppError,
+    > {
+        let Some(contact) = self.store.contact(scope, id).await? else {
+            return Ok(None);
+        };
+        let leads = self.store.leads_of_contact(scope, contact.id).await?;
+        let deals = self.store.deals_of_contact(scope, contact.id).await?;
+        Ok(Some((contact, leads, deals)))
+    }
+
     /// The contact a key names, if any.
     pub async fn find(
         &self,

@@ -182,6 +182,19 @@ impl TicketService {
         }
     }
 
+    /// A ticket with its events, oldest first.
+    pub async fn with_events(
+        &self,
+        scope: skvoz_store::Scope,
+        id: i64,
+    ) -> Result<Option<(skvoz_store::Ticket, Vec<skvoz_store::TicketEventRecord>)>, AppError> {
+        let Some(ticket) = self.store.ticket(scope, id).await? else {
+            return Ok(None);
+        };
+        let events = self.store.ticket_events(scope, id).await?;
+        Ok(Some((ticket, events)))
+    }
+
     fn identity(
         ctx: &ProjectContext,
         event: &TicketEvent,

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 pub fn skvoz() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_skvoz"));
     c.env_remove("SKVOZ_DATA")
+        .env_remove("SKVOZ_STORE")
         .env_remove("SKVOZ_LISTEN")
         .env("RUST_LOG", "warn");
     c

@@ -14,8 +14,8 @@ pub const PAGE_SIZE: usize = 50;
 async fn render(state: &AppState, dash: &Dash) -> Result<Response, PageError> {
     let ctx = dash.project()?;
     let (from, to, start, end) = dash.period_bounds()?;
-    let store = &state.app.store;
-    let mut leads = store.leads_between(ctx.scope, start, end).await?;
+    let leads_service = &state.app.leads;
+    let mut leads = leads_service.between(ctx.scope, start, end).await?;
     leads.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
     let pages = leads.len().div_ceil(PAGE_SIZE).max(1);
     let page_no = dash.page_no(pages);
@@ -38,14 +38,7 @@ async fn render(state: &AppState, dash: &Dash) -> Result<Response, PageError> {
     ));
     let currency = ctx.settings.general.currency.to_string();
     for lead in leads.iter().skip((page_no - 1) * PAGE_SIZE).take(PAGE_SIZE) {
-        let visit = match lead.visit_id {
-            Some(id) => store.visit(ctx.scope, id).await?,
-            None => None,
-        };
-        let deal = match lead.deal_id {
-            Some(id) => store.deal(ctx.scope, id).await?,
-            None => None,
-        };
+        let (visit, deal) = leads_service.visit_and_deal(ctx.scope, lead).await?;
         let source = visit.as_ref().map_or_else(
             || dash.t("no_visit").to_owned(),
             |v| {

@@ -43,17 +43,12 @@ pub async fn get_dialog(
     project: ApiProject,
     Path(dialog_id): Path<i64>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let scope = project.scope();
-    let store = &state.app.store;
-    let dialog = store
-        .dialog(scope, dialog_id)
-        .await
-        .map_err(skvoz_app::AppError::from)?
+    let (dialog, messages) = state
+        .app
+        .chats
+        .dialog_with_messages(project.scope(), dialog_id)
+        .await?
         .ok_or_else(|| ApiError::not_found(format!("dialog {dialog_id} not found")))?;
-    let messages = store
-        .dialog_messages(scope, dialog_id)
-        .await
-        .map_err(skvoz_app::AppError::from)?;
     Ok(Json(
         serde_json::json!({ "dialog": dialog, "messages": messages }),
     ))

@@ -200,20 +200,12 @@ pub async fn get_deal(
     project: ApiProject,
     Path(external_id): Path<String>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let scope = project.scope();
-    let deal = state
+    let (deal, history) = state
         .app
-        .store
-        .deal_by_external_id(scope, &external_id)
-        .await
-        .map_err(skvoz_app::AppError::from)?
+        .deals
+        .with_history(project.scope(), &external_id)
+        .await?
         .ok_or_else(|| ApiError::not_found(format!("deal '{external_id}' not found")))?;
-    let history = state
-        .app
-        .store
-        .deal_history(scope, deal.id)
-        .await
-        .map_err(skvoz_app::AppError::from)?;
     Ok(Json(serde_json::json!({
         "deal": {
             "id": deal.id, "external_id": deal.external_id, "contact_id": deal.contact_id, "lead_id": deal.lead_id,
@@ -234,21 +226,12 @@ pub async fn get_contact(
     project: ApiProject,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let scope = project.scope();
-    let store = &state.app.store;
-    let contact = store
-        .contact(scope, id)
-        .await
-        .map_err(skvoz_app::AppError::from)?
+    let (contact, leads, deals) = state
+        .app
+        .cards
+        .contact_with_leads_and_deals(project.scope(), id)
+        .await?
         .ok_or_else(|| ApiError::not_found(format!("contact {id} not found")))?;
-    let leads = store
-        .leads_of_contact(scope, contact.id)
-        .await
-        .map_err(skvoz_app::AppError::from)?;
-    let deals = store
-        .deals_of_contact(scope, contact.id)
-        .await
-        .map_err(skvoz_app::AppError::from)?;
     Ok(Json(serde_json::json!({
         "contact": contact,
         "leads": leads,

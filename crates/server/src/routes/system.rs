@@ -24,7 +24,7 @@ pub struct Health {
 #[utoipa::path(get, path = "/healthz", tag = "system",
     responses((status = 200, body = Health), (status = 503, description = "store unavailable")))]
 pub async fn healthz(State(state): State<AppState>) -> ApiResult<Json<Health>> {
-    state.app.store.ping().await.map_err(|e| {
+    state.app.ping().await.map_err(|e| {
         tracing::error!(error = %e, "health check failed");
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -34,7 +34,7 @@ pub async fn healthz(State(state): State<AppState>) -> ApiResult<Json<Health>> {
     })?;
     Ok(Json(Health {
         status: "ok",
-        store: state.app.store.backend(),
+        store: state.app.backend(),
         version: env!("CARGO_PKG_VERSION"),
     }))
 }

@@ -50,16 +50,12 @@ pub async fn get_ticket(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let ctx = state.app.contexts.by_id(project.0.id).await?;
-    let store = &state.app.store;
-    let ticket = store
-        .ticket(ctx.scope, id)
-        .await
-        .map_err(skvoz_app::AppError::from)?
+    let (ticket, events) = state
+        .app
+        .tickets
+        .with_events(ctx.scope, id)
+        .await?
         .ok_or_else(|| ApiError::not_found(format!("ticket {id} not found")))?;
-    let events = store
-        .ticket_events(ctx.scope, id)
-        .await
-        .map_err(skvoz_app::AppError::from)?;
     let facts = ticket.facts();
     Ok(Json(serde_json::json!({
         "ticket": ticket,

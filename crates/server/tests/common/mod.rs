@@ -1,5 +1,6 @@
 //! Shared helpers for the server's integration tests: a real router over a
-//! fresh embedded store, driven with `oneshot`.
+//! fresh store (the backend `SKVOZ_TEST_STORE` names; SQLite by default),
+//! driven with `oneshot`.
 
 #![allow(dead_code, clippy::unwrap_used)]
 
@@ -8,10 +9,9 @@ use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
 use serde_json::Value;
-use skvoz_app::App;
+use skvoz_app::{App, DynStore};
+use skvoz_backends::{test_store, TestStore};
 use skvoz_server::{router, ServerOptions};
-use skvoz_store_sqlite::{SqliteOptions, SqliteStore};
-use std::sync::Arc;
 use tower::ServiceExt;
 
 /// A desktop Chrome User-Agent (a browser, not a bot).
@@ -19,8 +19,12 @@ pub const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/
 
 pub struct TestServer {
     pub app: App,
+    /// The store under `app`, for checking what was written (the app keeps
+    /// its own private: handlers go through services).
+    pub store: DynStore,
     pub router: Router,
-    pub _dir: tempfile::TempDir,
+    /// Keeps the store's files; reopens the store after a "restart".
+    pub guard: TestStore,
 }
 
 pub struct Reply {
@@ -32,28 +36,26 @@ pub struct Reply {
 
 impl TestServer {
     pub async fn new() -> TestServer {
-        let dir = tempfile::tempdir().unwrap();
-        let mut opts = SqliteOptions::new(dir.path());
-        opts.durability = skvoz_store_sqlite::Durability::Normal;
-        let store = SqliteStore::open(&opts).unwrap();
-        let app = App::new(Arc::new(store));
+        let (store, guard) = test_store().await.unwrap();
+        TestServer::over(App::new(store.clone()), store, guard)
+    }
+
+    /// A server over an existing app on `store` (e.g. one reopened from
+    /// `guard` after a restart).
+    pub fn over(app: App, store: DynStore, guard: TestStore) -> TestServer {
         let router = router(app.clone(), &ServerOptions::default());
         TestServer {
             app,
+            store,
             router,
-            _dir: dir,
+            guard,
         }
     }
 
-    /// A server over an existing app (e.g. reopened on a data folder kept
-    /// by the caller).
-    pub fn over(app: App, _data: &std::path::Path) -> TestServer {
-        let router = router(app.clone(), &ServerOptions::default());
-        TestServer {
-            app,
-            router,
-            _dir: tempfile::tempdir().unwrap(),
-        }
+    /// Drops the app, the store handle and the router — a process that
+    /// stopped — and keeps the store's files for a reopen.
+    pub fn into_guard(self) -> TestStore {
+        self.guard
     }
 
     /// Creates a project and returns (project_id, public_key, api_key).
