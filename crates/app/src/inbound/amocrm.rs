@@ -10,7 +10,6 @@ use crate::tracking::context::ProjectContext;
 use crate::AppError;
 use chrono::{TimeZone, Utc};
 use skvoz_connectors::crm::amocrm;
-use std::future::Future;
 
 /// amoCRM's webhook, upserting deals through a [`DealService`].
 pub struct AmoCrmWebhook<'a> {
@@ -71,32 +70,30 @@ impl Webhook for AmoCrmWebhook<'_> {
         amocrm::parse_webhook(body, &mapping).map_err(Rejected::invalid)
     }
 
-    fn record(
+    async fn record(
         &self,
         ctx: &ProjectContext,
         parsed: Self::Parsed,
-    ) -> impl Future<Output = Result<Recorded<WebhookOutcome>, Failure>> + Send {
-        async move {
-            let mut out = WebhookOutcome {
-                deals: parsed.deals.len(),
-                ..Default::default()
-            };
-            for deal in parsed.deals {
-                if deal.event == amocrm::AmoEvent::Delete {
-                    out.skipped += 1;
-                    continue;
-                }
-                let modified = deal
-                    .last_modified
-                    .and_then(|s| Utc.timestamp_opt(s, 0).single());
-                let rec = self
-                    .deals
-                    .upsert(ctx, deal.update, Strictness::Connector, modified)
-                    .await?;
-                out.created += usize::from(rec.created);
-                out.changed += usize::from(rec.changed && !rec.created);
+    ) -> Result<Recorded<WebhookOutcome>, Failure> {
+        let mut out = WebhookOutcome {
+            deals: parsed.deals.len(),
+            ..Default::default()
+        };
+        for deal in parsed.deals {
+            if deal.event == amocrm::AmoEvent::Delete {
+                out.skipped += 1;
+                continue;
             }
-            Ok(Recorded::new(out))
+            let modified = deal
+                .last_modified
+                .and_then(|s| Utc.timestamp_opt(s, 0).single());
+            let rec = self
+                .deals
+                .upsert(ctx, deal.update, Strictness::Connector, modified)
+                .await?;
+            out.created += usize::from(rec.created);
+            out.changed += usize::from(rec.changed && !rec.created);
         }
+        Ok(Recorded::new(out))
     }
 }

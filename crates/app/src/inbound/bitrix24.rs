@@ -9,7 +9,6 @@ use crate::crm::{DealService, Strictness};
 use crate::tracking::context::ProjectContext;
 use crate::AppError;
 use skvoz_connectors::crm::bitrix24;
-use std::future::Future;
 use std::time::Duration;
 
 /// How long the portal may take to answer `crm.deal.get`.
@@ -66,53 +65,51 @@ impl Webhook for Bitrix24Webhook<'_> {
         Ok(event)
     }
 
-    fn record(
+    async fn record(
         &self,
         ctx: &ProjectContext,
         event: Self::Parsed,
-    ) -> impl Future<Output = Result<Recorded<WebhookOutcome>, Failure>> + Send {
-        async move {
-            let cfg = &ctx.settings.crm.bitrix24;
-            if event.kind() != bitrix24::Bitrix24EventKind::Add
-                && event.kind() != bitrix24::Bitrix24EventKind::Update
-            {
-                let skipped = WebhookOutcome {
-                    deals: 1,
-                    skipped: 1,
-                    ..Default::default()
-                };
-                return Ok(Recorded::noted(skipped, "skipped"));
-            }
-            let client = bitrix24::Bitrix24Client::new(&cfg.rest_webhook_secret, FETCH_TIMEOUT)
-                .map_err(|e| AppError::Internal(format!("bitrix24 client: {e}")))?;
-            let deal = match client.deal_get(&event.deal_id).await {
-                Ok(d) => d,
-                Err(e) => {
-                    let error = AppError::Unavailable(format!(
-                        "could not read deal {} from the portal: {e}",
-                        event.deal_id
-                    ));
-                    return Err(Failure::kept(error, format!("fetch failed: {e}")));
-                }
-            };
-            let mapping = bitrix24::Bitrix24Mapping {
-                won_stages: cfg.won_stages.clone(),
-                lost_stages: cfg.lost_stages.clone(),
-                stages: cfg.stages.clone(),
-                visit_code_field: cfg.visit_code_field.clone(),
-            };
-            let update = bitrix24::deal_to_update(&deal, &mapping)
-                .map_err(|e| AppError::invalid("", e.to_string()))?;
-            let rec = self
-                .deals
-                .upsert(ctx, update, Strictness::Connector, None)
-                .await?;
-            Ok(Recorded::new(WebhookOutcome {
+    ) -> Result<Recorded<WebhookOutcome>, Failure> {
+        let cfg = &ctx.settings.crm.bitrix24;
+        if event.kind() != bitrix24::Bitrix24EventKind::Add
+            && event.kind() != bitrix24::Bitrix24EventKind::Update
+        {
+            let skipped = WebhookOutcome {
                 deals: 1,
-                created: usize::from(rec.created),
-                changed: usize::from(rec.changed && !rec.created),
-                skipped: 0,
-            }))
+                skipped: 1,
+                ..Default::default()
+            };
+            return Ok(Recorded::noted(skipped, "skipped"));
         }
+        let client = bitrix24::Bitrix24Client::new(&cfg.rest_webhook_secret, FETCH_TIMEOUT)
+            .map_err(|e| AppError::Internal(format!("bitrix24 client: {e}")))?;
+        let deal = match client.deal_get(&event.deal_id).await {
+            Ok(d) => d,
+            Err(e) => {
+                let error = AppError::Unavailable(format!(
+                    "could not read deal {} from the portal: {e}",
+                    event.deal_id
+                ));
+                return Err(Failure::kept(error, format!("fetch failed: {e}")));
+            }
+        };
+        let mapping = bitrix24::Bitrix24Mapping {
+            won_stages: cfg.won_stages.clone(),
+            lost_stages: cfg.lost_stages.clone(),
+            stages: cfg.stages.clone(),
+            visit_code_field: cfg.visit_code_field.clone(),
+        };
+        let update = bitrix24::deal_to_update(&deal, &mapping)
+            .map_err(|e| AppError::invalid("", e.to_string()))?;
+        let rec = self
+            .deals
+            .upsert(ctx, update, Strictness::Connector, None)
+            .await?;
+        Ok(Recorded::new(WebhookOutcome {
+            deals: 1,
+            created: usize::from(rec.created),
+            changed: usize::from(rec.changed && !rec.created),
+            skipped: 0,
+        }))
     }
 }

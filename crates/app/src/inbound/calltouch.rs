@@ -8,7 +8,6 @@ use crate::tracking::context::ProjectContext;
 use crate::AppError;
 use skvoz_connectors::telephony::calltouch;
 use skvoz_domain::calltracking::InboundCall;
-use std::future::Future;
 
 /// The Calltouch-style webhook, recording calls through a [`CallService`].
 pub struct CalltouchWebhook<'a> {
@@ -56,16 +55,14 @@ impl Webhook for CalltouchWebhook<'_> {
         calltouch::parse(body, ctx.tz).map_err(|e| Rejected::new(e.to_string(), telephony_error(e)))
     }
 
-    fn record(
+    async fn record(
         &self,
         ctx: &ProjectContext,
         call: InboundCall,
-    ) -> impl Future<Output = Result<Recorded<HookOutcome>, Failure>> + Send {
-        async move {
-            Ok(Recorded::new(HookOutcome {
-                event: "call".into(),
-                call: Some(self.calls.record(ctx, call).await?),
-            }))
-        }
+    ) -> Result<Recorded<HookOutcome>, Failure> {
+        Ok(Recorded::new(HookOutcome {
+            event: "call".into(),
+            call: Some(self.calls.record(ctx, call).await?),
+        }))
     }
 }

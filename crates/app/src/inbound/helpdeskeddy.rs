@@ -8,7 +8,6 @@ use crate::tracking::context::ProjectContext;
 use crate::AppError;
 use skvoz_connectors::helpdesk::helpdeskeddy;
 use skvoz_domain::service::TicketEvent;
-use std::future::Future;
 
 /// HelpDeskEddy's webhook, recording ticket events through a
 /// [`TicketService`].
@@ -57,22 +56,20 @@ impl Webhook for HelpDeskEddyWebhook<'_> {
         helpdeskeddy::parse_webhook(body, ctx.tz).map_err(Rejected::invalid)
     }
 
-    fn record(
+    async fn record(
         &self,
         ctx: &ProjectContext,
         event: TicketEvent,
-    ) -> impl Future<Output = Result<Recorded<TicketOutcome>, Failure>> + Send {
-        async move {
-            match self
-                .tickets
-                .record(ctx, HELPDESKEDDY, event, Strict::Drop)
-                .await
-            {
-                Ok(outcome) => Ok(Recorded::new(outcome)),
-                Err(e) => {
-                    let note = format!("rejected: {e}");
-                    Err(Failure::kept(e, note))
-                }
+    ) -> Result<Recorded<TicketOutcome>, Failure> {
+        match self
+            .tickets
+            .record(ctx, HELPDESKEDDY, event, Strict::Drop)
+            .await
+        {
+            Ok(outcome) => Ok(Recorded::new(outcome)),
+            Err(e) => {
+                let note = format!("rejected: {e}");
+                Err(Failure::kept(e, note))
             }
         }
     }

@@ -25,10 +25,12 @@ pub mod whatsapp;
 pub mod zadarma;
 
 use crate::tracking::context::ProjectContext;
-use crate::{AppError, DynStore};
+use crate::AppError;
 use serde::Serialize;
+use skvoz_store::{Scope, Store};
 use std::fmt::Display;
 use std::future::Future;
+use std::sync::Arc;
 
 pub use amocrm::AmoCrmWebhook;
 pub use bitrix24::Bitrix24Webhook;
@@ -176,10 +178,38 @@ pub trait Webhook: Sync {
     ) -> impl Future<Output = Result<Recorded<Self::Outcome>, Failure>> + Send;
 }
 
+/// Where [`receive`] keeps raw payloads with their outcomes: the store's
+/// `inbound_payloads`, or a test's list.
+pub trait PayloadKeeper: Sync {
+    /// Keeps `body`, received from `provider`, with `outcome`.
+    fn keep(
+        &self,
+        scope: Scope,
+        provider: &str,
+        body: &str,
+        outcome: &str,
+    ) -> impl Future<Output = Result<(), AppError>> + Send;
+}
+
+// Generic over the store so the impl holds for every lifetime of the
+// trait object (`DynStore` alone trips the `Send` check of the handlers'
+// futures).
+impl<S: Store + ?Sized> PayloadKeeper for Arc<S> {
+    async fn keep(
+        &self,
+        scope: Scope,
+        provider: &str,
+        body: &str,
+        outcome: &str,
+    ) -> Result<(), AppError> {
+        Ok(self.keep_payload(scope, provider, body, outcome).await?)
+    }
+}
+
 /// Takes one delivery through `webhook`'s steps and keeps its raw payload
-/// with what became of it (see the module docs).
-pub async fn receive<W: Webhook>(
-    store: &DynStore,
+/// with what became of it in `keeper` (see the module docs).
+pub async fn receive<W: Webhook, K: PayloadKeeper>(
+    keeper: &K,
     webhook: &W,
     ctx: &ProjectContext,
     delivery: Delivery<'_>,
@@ -191,9 +221,7 @@ pub async fn receive<W: Webhook>(
         Ok(parsed) => parsed,
         Err(rejected) => {
             let note = format!("rejected: {}", rejected.reason);
-            store
-                .keep_payload(ctx.scope, W::PROVIDER, &raw, &note)
-                .await?;
+            keeper.keep(ctx.scope, W::PROVIDER, &raw, &note).await?;
             return Err(rejected.error);
         }
     };
@@ -203,16 +231,12 @@ pub async fn receive<W: Webhook>(
                 Some(note) => note.to_owned(),
                 None => serde_json::to_string(&recorded.outcome).unwrap_or_default(),
             };
-            store
-                .keep_payload(ctx.scope, W::PROVIDER, &raw, &note)
-                .await?;
+            keeper.keep(ctx.scope, W::PROVIDER, &raw, &note).await?;
             Ok(recorded.outcome)
         }
         Err(failure) => {
             if let Some(note) = &failure.note {
-                store
-                    .keep_payload(ctx.scope, W::PROVIDER, &raw, note)
-                    .await?;
+                keeper.keep(ctx.scope, W::PROVIDER, &raw, note).await?;
             }
             Err(failure.error)
         }

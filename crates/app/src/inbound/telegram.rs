@@ -8,7 +8,6 @@ use crate::tracking::context::ProjectContext;
 use crate::AppError;
 use skvoz_connectors::messengers::telegram;
 use skvoz_domain::messengers::InboundMessage;
-use std::future::Future;
 
 /// Telegram's webhook, recording messages through a [`ChatService`].
 pub struct TelegramWebhook<'a> {
@@ -67,22 +66,20 @@ impl Webhook for TelegramWebhook<'_> {
         telegram::parse_update(body, &bot).map_err(Rejected::invalid)
     }
 
-    fn record(
+    async fn record(
         &self,
         ctx: &ProjectContext,
         parsed: Self::Parsed,
-    ) -> impl Future<Output = Result<Recorded<ChatDelivery>, Failure>> + Send {
-        async move {
-            let mut out = ChatDelivery::default();
-            match parsed {
-                Some(m) => {
-                    out.messages = 1;
-                    let r = self.chats.ingest(ctx, m, Vec::new()).await?;
-                    out.count(&r);
-                }
-                None => out.skipped = 1,
+    ) -> Result<Recorded<ChatDelivery>, Failure> {
+        let mut out = ChatDelivery::default();
+        match parsed {
+            Some(m) => {
+                out.messages = 1;
+                let r = self.chats.ingest(ctx, m, Vec::new()).await?;
+                out.count(&r);
             }
-            Ok(Recorded::new(out))
+            None => out.skipped = 1,
         }
+        Ok(Recorded::new(out))
     }
 }

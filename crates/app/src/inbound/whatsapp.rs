@@ -8,7 +8,6 @@ use crate::chats::{ChatDelivery, ChatService};
 use crate::tracking::context::ProjectContext;
 use crate::AppError;
 use skvoz_connectors::messengers::whatsapp;
-use std::future::Future;
 
 /// WhatsApp's webhook, recording messages through a [`ChatService`].
 pub struct WhatsAppWebhook<'a> {
@@ -75,23 +74,21 @@ impl Webhook for WhatsAppWebhook<'_> {
         whatsapp::parse_webhook(body).map_err(Rejected::invalid)
     }
 
-    fn record(
+    async fn record(
         &self,
         ctx: &ProjectContext,
         parsed: Self::Parsed,
-    ) -> impl Future<Output = Result<Recorded<ChatDelivery>, Failure>> + Send {
-        async move {
-            let mut out = ChatDelivery {
-                messages: parsed.messages.len(),
-                statuses: parsed.statuses,
-                skipped: parsed.skipped,
-                ..ChatDelivery::default()
-            };
-            for m in parsed.messages {
-                let r = self.chats.ingest(ctx, m, Vec::new()).await?;
-                out.count(&r);
-            }
-            Ok(Recorded::new(out))
+    ) -> Result<Recorded<ChatDelivery>, Failure> {
+        let mut out = ChatDelivery {
+            messages: parsed.messages.len(),
+            statuses: parsed.statuses,
+            skipped: parsed.skipped,
+            ..ChatDelivery::default()
+        };
+        for m in parsed.messages {
+            let r = self.chats.ingest(ctx, m, Vec::new()).await?;
+            out.count(&r);
         }
+        Ok(Recorded::new(out))
     }
 }

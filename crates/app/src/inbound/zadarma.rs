@@ -9,7 +9,6 @@ use crate::tracking::context::ProjectContext;
 use crate::AppError;
 use skvoz_connectors::telephony::zadarma;
 use skvoz_domain::calltracking::InboundCall;
-use std::future::Future;
 
 /// Zadarma's webhook, recording calls through a [`CallService`].
 pub struct ZadarmaWebhook<'a> {
@@ -71,17 +70,15 @@ impl Webhook for ZadarmaWebhook<'_> {
         }
     }
 
-    fn record(
+    async fn record(
         &self,
         ctx: &ProjectContext,
         (event, call): Self::Parsed,
-    ) -> impl Future<Output = Result<Recorded<HookOutcome>, Failure>> + Send {
-        async move {
-            let call = match call {
-                Some(call) => Some(self.calls.record(ctx, call).await?),
-                None => None,
-            };
-            Ok(Recorded::new(HookOutcome { event, call }))
-        }
+    ) -> Result<Recorded<HookOutcome>, Failure> {
+        let call = match call {
+            Some(call) => Some(self.calls.record(ctx, call).await?),
+            None => None,
+        };
+        Ok(Recorded::new(HookOutcome { event, call }))
     }
 }
