@@ -10,6 +10,7 @@ pub mod chats;
 pub mod crm;
 pub mod demo;
 mod error;
+pub mod inbound;
 pub mod keys;
 pub mod outbox;
 pub mod projects;

@@ -102,8 +102,6 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::crm::create_lead))
         .routes(routes!(routes::crm::put_deal, routes::crm::get_deal))
         .routes(routes!(routes::crm::get_contact))
-        .routes(routes!(routes::crm::amocrm_hook))
-        .routes(routes!(routes::crm::bitrix24_hook))
         .routes(routes!(routes::crm::alytics_export))
         .routes(routes!(routes::crm::alytics_pull))
         .routes(routes!(routes::crm::alytics_status))
@@ -116,24 +114,13 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::chats::get_dialog))
         .routes(routes!(routes::chats::chat_report))
         .routes(routes!(
-            routes::chats::whatsapp_verify,
-            routes::chats::whatsapp_hook
-        ))
-        .routes(routes!(routes::chats::telegram_hook))
-        .routes(routes!(
             routes::calls::create_call,
             routes::calls::list_calls
         ))
         .routes(routes!(routes::calls::list_pools))
         .routes(routes!(routes::calls::pool_sizing))
-        .routes(routes!(
-            routes::calls::zadarma_echo,
-            routes::calls::zadarma_hook
-        ))
-        .routes(routes!(routes::calls::calltouch_hook))
         .routes(routes!(routes::tickets::create_ticket_event))
         .routes(routes!(routes::tickets::get_ticket))
-        .routes(routes!(routes::tickets::helpdeskeddy_hook))
         .routes(routes!(routes::tickets::helpdeskeddy_poll))
         .routes(routes!(routes::tickets::lookup))
         .routes(routes!(routes::tickets::timeline))
@@ -147,6 +134,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::surveys::nps_report))
         .routes(routes!(routes::surveys::group_contacts))
         .routes(routes!(routes::surveys::automation_runs))
+        .merge(routes::hooks::routes())
 }
 
 /// The OpenAPI document of every documented route.
@@ -194,10 +182,6 @@ pub fn router(app: App, options: &ServerOptions) -> Router {
     documented
         .route("/export/alytics/", get(routes::crm::alytics_export_base))
         .route("/export/alytics/{n}", get(routes::crm::alytics_export))
-        .route(
-            "/hooks/{public_key}/calltouch",
-            get(routes::calls::calltouch_get),
-        )
         .route(
             "/s/{token}",
             get(routes::surveys::page)

@@ -6,13 +6,13 @@
 
 use super::numbers::NumberPools;
 use crate::crm::leads::{LeadIdentity, LeadService};
-use crate::crm::webhooks::secrets_match;
+use crate::inbound::{self, CalltouchWebhook, Delivery, ZadarmaWebhook};
 use crate::tracking::context::ProjectContext;
 use crate::tracking::TrackingService;
 use crate::{AppError, DynStore};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
-use skvoz_connectors::telephony::{calltouch, zadarma, TelephonyError};
+use skvoz_connectors::telephony::TelephonyError;
 use skvoz_domain::calltracking::{
     is_target, is_unique, recommend_size, CallAttribution, CompiledRule, InboundCall, PoolKind,
     PoolSettings, Span, VisitTraits,
@@ -180,7 +180,8 @@ pub struct CallService {
     leads: LeadService,
 }
 
-fn telephony_error(e: TelephonyError) -> AppError {
+/// The 422 a telephony payload that does not parse is answered with.
+pub(crate) fn telephony_error(e: TelephonyError) -> AppError {
     match &e {
         TelephonyError::Missing(field) | TelephonyError::Invalid { field, .. } => {
             AppError::invalid(*field, e.to_string())
@@ -379,98 +380,36 @@ impl CallService {
             .await
     }
 
-    /// A Zadarma notification: the `Signature` is checked before anything
-    /// is stored; `NOTIFY_END` records the call, other events are kept as
-    /// raw payloads only.
+    /// A Zadarma notification, through the [`inbound`](crate::inbound)
+    /// pipeline: the `Signature` is checked before anything is stored;
+    /// `NOTIFY_END` records the call, other events are kept as raw payloads
+    /// only.
     pub async fn zadarma(
         &self,
         ctx: &ProjectContext,
         signature: Option<&str>,
         body: &[u8],
     ) -> Result<HookOutcome, AppError> {
-        let cfg = &ctx.settings.calltracking.zadarma;
-        if !cfg.enabled {
-            return Err(AppError::NotFound(
-                "Zadarma connector (enable it in settings.calltracking.zadarma)".into(),
-            ));
-        }
-        if signature.is_none_or(|s| s.trim().is_empty()) {
-            return Err(AppError::Unauthorized("missing Signature header".into()));
-        }
-        let n =
-            zadarma::parse(body).map_err(|_| AppError::Unauthorized("wrong signature".into()))?;
-        if !zadarma::verify(&n, &cfg.secret, signature) {
-            return Err(AppError::Unauthorized("wrong signature".into()));
-        }
-        let text = String::from_utf8_lossy(body).into_owned();
-        let call = match zadarma::to_call(&n, ctx.tz) {
-            Ok(c) => c,
-            Err(e) => {
-                self.store
-                    .keep_payload(ctx.scope, "zadarma", &text, &format!("rejected: {e}"))
-                    .await?;
-                return Err(telephony_error(e));
-            }
-        };
-        let outcome = match call {
-            Some(call) => Some(self.record(ctx, call).await?),
-            None => None,
-        };
-        let result = HookOutcome {
-            event: n.event,
-            call: outcome,
-        };
-        self.store
-            .keep_payload(
-                ctx.scope,
-                "zadarma",
-                &text,
-                &serde_json::to_string(&result).unwrap_or_default(),
-            )
-            .await?;
-        Ok(result)
+        let webhook = ZadarmaWebhook::new(self);
+        inbound::receive(&self.store, &webhook, ctx, Delivery::new(signature, body)).await
     }
 
     /// A Calltouch-style webhook (query string or form body), checked by
-    /// the URL's `secret`.
+    /// the URL's `secret`, through the [`inbound`](crate::inbound) pipeline.
     pub async fn calltouch(
         &self,
         ctx: &ProjectContext,
         secret: &str,
         payload: &[u8],
     ) -> Result<HookOutcome, AppError> {
-        let cfg = &ctx.settings.calltracking.calltouch;
-        if !cfg.enabled {
-            return Err(AppError::NotFound(
-                "Calltouch connector (enable it in settings.calltracking.calltouch)".into(),
-            ));
-        }
-        if !secrets_match(secret, &cfg.secret) {
-            return Err(AppError::Unauthorized("wrong or missing secret".into()));
-        }
-        let text = String::from_utf8_lossy(payload).into_owned();
-        let call = match calltouch::parse(payload, ctx.tz) {
-            Ok(c) => c,
-            Err(e) => {
-                self.store
-                    .keep_payload(ctx.scope, "calltouch", &text, &format!("rejected: {e}"))
-                    .await?;
-                return Err(telephony_error(e));
-            }
-        };
-        let result = HookOutcome {
-            event: "call".into(),
-            call: Some(self.record(ctx, call).await?),
-        };
-        self.store
-            .keep_payload(
-                ctx.scope,
-                "calltouch",
-                &text,
-                &serde_json::to_string(&result).unwrap_or_default(),
-            )
-            .await?;
-        Ok(result)
+        let webhook = CalltouchWebhook::new(self);
+        inbound::receive(
+            &self.store,
+            &webhook,
+            ctx,
+            Delivery::new(Some(secret), payload),
+        )
+        .await
     }
 
     /// Calls that started in `[from, to)`, newest first, with their visits'

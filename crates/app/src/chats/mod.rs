@@ -17,13 +17,13 @@
 pub mod report;
 
 use crate::crm::leads::LeadIdentity;
-use crate::crm::webhooks::secrets_match;
 use crate::crm::LeadService;
+use crate::inbound::{self, Delivery, TelegramWebhook, WhatsAppWebhook};
 use crate::tracking::context::ProjectContext;
 use crate::{AppError, DynStore};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use skvoz_connectors::messengers::{marker, telegram, whatsapp};
+use skvoz_connectors::messengers::{marker, telegram};
 use skvoz_domain::contact::normalize_phone;
 use skvoz_domain::crm::{Identity, IdentityKind, LeadKind};
 use skvoz_domain::messengers::{page_and_path, InboundMessage, Messenger};
@@ -435,119 +435,40 @@ impl ChatService {
         token: Option<&str>,
         challenge: Option<&str>,
     ) -> Result<String, AppError> {
-        whatsapp::verify_handshake(
-            mode,
-            token,
-            challenge,
-            &ctx.settings.messengers.whatsapp.verify_token,
-        )
-        .ok_or_else(|| AppError::Forbidden("verify token does not match".into()))
+        inbound::whatsapp::verify_handshake(ctx, mode, token, challenge)
     }
 
-    /// A WhatsApp Cloud API delivery: signature first (a bad one stores
-    /// nothing), then every message of every entry.
+    /// A WhatsApp Cloud API delivery, through the [`inbound`] pipeline:
+    /// signature first (a bad one stores nothing), then every message of
+    /// every entry.
     pub async fn whatsapp(
         &self,
         ctx: &ProjectContext,
         signature: Option<&str>,
         body: &[u8],
     ) -> Result<ChatDelivery, AppError> {
-        let secret = &ctx.settings.messengers.whatsapp.app_secret;
-        if secret.is_empty() {
-            return Err(AppError::NotFound(
-                "WhatsApp connector (set settings.messengers.whatsapp.app_secret)".into(),
-            ));
-        }
-        if !whatsapp::signature_valid(body, signature, secret) {
-            return Err(AppError::Unauthorized(
-                "X-Hub-Signature-256 is missing or wrong".into(),
-            ));
-        }
-        let text = String::from_utf8_lossy(body).into_owned();
-        let parsed = match whatsapp::parse_webhook(body) {
-            Ok(p) => p,
-            Err(e) => {
-                self.store
-                    .keep_payload(ctx.scope, "whatsapp", &text, &format!("rejected: {e}"))
-                    .await?;
-                return Err(AppError::invalid("", e.to_string()));
-            }
-        };
-        let mut out = ChatDelivery {
-            messages: parsed.messages.len(),
-            statuses: parsed.statuses,
-            skipped: parsed.skipped,
-            ..ChatDelivery::default()
-        };
-        for m in parsed.messages {
-            let r = self.ingest(ctx, m, Vec::new()).await?;
-            count(&mut out, &r);
-        }
-        self.store
-            .keep_payload(
-                ctx.scope,
-                "whatsapp",
-                &text,
-                &serde_json::to_string(&out).unwrap_or_default(),
-            )
-            .await?;
-        Ok(out)
+        let webhook = WhatsAppWebhook::new(self);
+        inbound::receive(&self.store, &webhook, ctx, Delivery::new(signature, body)).await
     }
 
-    /// A Telegram update; the bot is the one whose `secret_token` the
-    /// update carries.
+    /// A Telegram update, through the [`inbound`] pipeline; the bot is the
+    /// one whose `secret_token` the update carries.
     pub async fn telegram(
         &self,
         ctx: &ProjectContext,
         secret: Option<&str>,
         body: &[u8],
     ) -> Result<ChatDelivery, AppError> {
-        let bots = &ctx.settings.messengers.telegram.bots;
-        if bots.is_empty() {
-            return Err(AppError::NotFound(
-                "Telegram connector (add a bot to settings.messengers.telegram.bots)".into(),
-            ));
-        }
-        let given = secret.unwrap_or("");
-        let bot = bots
-            .iter()
-            .find(|b| secrets_match(given, &b.secret_token))
-            .ok_or_else(|| {
-                AppError::Unauthorized("X-Telegram-Bot-Api-Secret-Token is missing or wrong".into())
-            })?;
-        let text = String::from_utf8_lossy(body).into_owned();
-        let parsed = match telegram::parse_update(body, &bot.username) {
-            Ok(p) => p,
-            Err(e) => {
-                self.store
-                    .keep_payload(ctx.scope, "telegram", &text, &format!("rejected: {e}"))
-                    .await?;
-                return Err(AppError::invalid("", e.to_string()));
-            }
-        };
-        let mut out = ChatDelivery::default();
-        match parsed {
-            Some(m) => {
-                out.messages = 1;
-                let r = self.ingest(ctx, m, Vec::new()).await?;
-                count(&mut out, &r);
-            }
-            None => out.skipped = 1,
-        }
-        self.store
-            .keep_payload(
-                ctx.scope,
-                "telegram",
-                &text,
-                &serde_json::to_string(&out).unwrap_or_default(),
-            )
-            .await?;
-        Ok(out)
+        let webhook = TelegramWebhook::new(self);
+        inbound::receive(&self.store, &webhook, ctx, Delivery::new(secret, body)).await
     }
 }
 
-fn count(out: &mut ChatDelivery, r: &ChatOutcome) {
-    out.duplicates += usize::from(r.duplicate);
-    out.dialogs_started += usize::from(r.dialog_started);
-    out.leads += usize::from(r.dialog_started && r.lead_id.is_some());
+impl ChatDelivery {
+    /// Counts what one of the delivery's messages did.
+    pub(crate) fn count(&mut self, r: &ChatOutcome) {
+        self.duplicates += usize::from(r.duplicate);
+        self.dialogs_started += usize::from(r.dialog_started);
+        self.leads += usize::from(r.dialog_started && r.lead_id.is_some());
+    }
 }

@@ -10,7 +10,9 @@
 //! Reproducible: every choice comes from a stream seeded by the demo's seed
 //! and the visit id.
 
-use super::{stream, DemoOptions, DemoStats, FEMALE_NAMES, MALE_NAMES};
+use super::audience::{FEMALE_NAMES, MALE_NAMES};
+use super::random::stream;
+use super::{DemoOptions, DemoStats};
 use crate::crm::Strictness;
 use crate::{App, AppError};
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};

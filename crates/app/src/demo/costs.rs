@@ -57,7 +57,7 @@ pub(super) async fn generate(app: &App, ctx: &ProjectContext, seed: u64) -> Resu
     .map_err(|e| AppError::Internal(format!("demo costs: {e}")))??;
     let mut lines = Vec::with_capacity(visits.len());
     for (i, ((day, key), n)) in visits.into_iter().enumerate() {
-        let mut rng = super::stream(seed, i as u64, 3);
+        let mut rng = super::random::stream(seed, i as u64, 3);
         let (lo, hi, ctr_lo, ctr_hi) = pricing(&key.source, &key.campaign);
         // Some clicks never load the page or block the tracker (10–25 %,
         // rounded at random so single-visit days get their share too).

@@ -9,7 +9,8 @@
 //! spent and `survey.answered` appended); they are days old, so the
 //! automations engine starts no runs for them. Reproducible from the seed.
 
-use super::{stream, DemoOptions};
+use super::random::stream;
+use super::DemoOptions;
 use crate::surveys::InviteTarget;
 use crate::tracking::context::ProjectContext;
 use crate::{App, AppError};

@@ -9,7 +9,8 @@
 //! rating. Reproducible: each contact's tickets come from its own random
 //! stream, and every time is derived from the contact's leads and deals.
 
-use super::{one, pick, secs, stream, DemoOptions};
+use super::random::{one, pick, secs, stream};
+use super::DemoOptions;
 use crate::tickets::{Strict, HELPDESKEDDY};
 use crate::tracking::context::ProjectContext;
 use crate::{keys, App, AppError};

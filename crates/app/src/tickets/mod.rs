@@ -14,8 +14,8 @@ pub mod report;
 pub mod widget;
 
 use crate::crm::leads::{clean, LeadIdentity};
-use crate::crm::webhooks::secrets_match;
 use crate::crm::{LeadInput, LeadService};
+use crate::inbound::{self, Delivery, HelpDeskEddyWebhook};
 use crate::tracking::context::{ContextCache, ProjectContext};
 use crate::{AppError, DynStore};
 use chrono::{DateTime, Duration, Utc};
@@ -342,41 +342,22 @@ impl TicketService {
         Ok(outcome)
     }
 
-    /// A HelpDeskEddy webhook delivery; `secret` is the URL's `secret`.
+    /// A HelpDeskEddy webhook delivery, through the
+    /// [`inbound`](crate::inbound) pipeline; `secret` is the URL's `secret`.
     pub async fn helpdeskeddy_webhook(
         &self,
         ctx: &ProjectContext,
         secret: &str,
         body: &[u8],
     ) -> Result<TicketOutcome, AppError> {
-        let cfg = &ctx.settings.service.helpdeskeddy;
-        if !cfg.enabled {
-            return Err(AppError::NotFound(
-                "HelpDeskEddy connector (enable it in settings.service.helpdeskeddy)".into(),
-            ));
-        }
-        if !secrets_match(secret, &cfg.webhook_secret) {
-            return Err(AppError::Unauthorized("wrong or missing secret".into()));
-        }
-        let text = String::from_utf8_lossy(body).into_owned();
-        let event = match helpdeskeddy::parse_webhook(body, ctx.tz) {
-            Ok(e) => e,
-            Err(e) => {
-                self.store
-                    .keep_payload(ctx.scope, HELPDESKEDDY, &text, &format!("rejected: {e}"))
-                    .await?;
-                return Err(AppError::invalid("", e.to_string()));
-            }
-        };
-        let result = self.record(ctx, HELPDESKEDDY, event, Strict::Drop).await;
-        let outcome = match &result {
-            Ok(o) => serde_json::to_string(o).unwrap_or_default(),
-            Err(e) => format!("rejected: {e}"),
-        };
-        self.store
-            .keep_payload(ctx.scope, HELPDESKEDDY, &text, &outcome)
-            .await?;
-        result
+        let webhook = HelpDeskEddyWebhook::new(self);
+        inbound::receive(
+            &self.store,
+            &webhook,
+            ctx,
+            Delivery::new(Some(secret), body),
+        )
+        .await
     }
 
     /// Polls HelpDeskEddy's REST API for tickets updated since `from` (default:

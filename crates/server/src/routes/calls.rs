@@ -1,19 +1,17 @@
-//! Call tracking: calls in (generic API, Zadarma, Calltouch-style hooks),
-//! the calls list, pools with their status and sizing, and the site
-//! script's ping that keeps a visitor's number.
+//! Call tracking: calls in through the generic API (Zadarma's and
+//! Calltouch's webhooks are in [`hooks`](super::hooks)), the calls list,
+//! pools with their status and sizing, and the site script's ping that
+//! keeps a visitor's number.
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{parse_json, ApiJson, ApiProject};
-use crate::routes::crm::{project_by_key, SecretQuery};
 use crate::AppState;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, RawQuery, State};
-use axum::http::{header, HeaderMap};
-use axum::response::{IntoResponse, Response};
+use axum::extract::{Path, Query, State};
 use axum::Json;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
-use skvoz_app::calls::service::{CallRow, HookOutcome, PoolStatus, SizingReport};
+use skvoz_app::calls::service::{CallRow, PoolStatus, SizingReport};
 use skvoz_app::calls::telephony::generic::GenericCall;
 use skvoz_app::calls::CallOutcome;
 use utoipa::ToSchema;
@@ -176,78 +174,6 @@ pub async fn pool_sizing(
         return Err(ApiError::invalid("days", "days must be 1-90"));
     }
     Ok(Json(state.app.calls.sizing(&ctx, &id, days).await?))
-}
-
-/// Zadarma's URL check: a GET with `zd_echo=X` is answered with `X`.
-#[utoipa::path(get, path = "/hooks/{public_key}/zadarma", tag = "webhooks",
-    params(("public_key" = String, Path, description = "the project's public key"), ("zd_echo" = String, Query, description = "echoed back")),
-    responses((status = 200, description = "the zd_echo value as text"), (status = 404)))]
-pub async fn zadarma_echo(
-    State(state): State<AppState>,
-    Path(public_key): Path<String>,
-    RawQuery(query): RawQuery,
-) -> ApiResult<Response> {
-    let ctx = project_by_key(&state, &public_key).await?;
-    if !ctx.settings.calltracking.zadarma.enabled {
-        return Err(ApiError::not_found(
-            "Zadarma connector (enable it in settings.calltracking.zadarma)",
-        ));
-    }
-    let echo = skvoz_app::calls::telephony::zadarma::echo(query.as_deref().unwrap_or(""))
-        .ok_or_else(|| ApiError::invalid("zd_echo", "zd_echo is required"))?;
-    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], echo).into_response())
-}
-
-/// Zadarma PBX notifications (form-encoded), checked by their `Signature`
-/// header (HMAC-SHA1 with the API secret); a bad or missing signature is a
-/// 401 and nothing is stored. `NOTIFY_END` records the call.
-#[utoipa::path(post, path = "/hooks/{public_key}/zadarma", tag = "webhooks",
-    params(("public_key" = String, Path, description = "the project's public key")),
-    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "Zadarma's notification"),
-    responses((status = 200, description = "event and the call recorded"), (status = 401, description = "bad or missing Signature")))]
-pub async fn zadarma_hook(
-    State(state): State<AppState>,
-    Path(public_key): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<Json<HookOutcome>> {
-    let ctx = project_by_key(&state, &public_key).await?;
-    let signature = headers.get("signature").and_then(|v| v.to_str().ok());
-    Ok(Json(state.app.calls.zadarma(&ctx, signature, &body).await?))
-}
-
-/// Calltouch-style call webhooks, as a GET query or a form-encoded POST,
-/// in either spelling of the parameters; checked by the URL's `secret`.
-#[utoipa::path(post, path = "/hooks/{public_key}/calltouch", tag = "webhooks",
-    params(("public_key" = String, Path, description = "the project's public key"), ("secret" = String, Query, description = "settings.calltracking.calltouch.secret")),
-    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "callerphone/callerNumber, phonenumber/phoneNumber, calltime/startTime, duration, status/successful, callid/callId, callUrl"),
-    responses((status = 200, description = "the call recorded"), (status = 401, description = "wrong secret")))]
-pub async fn calltouch_hook(
-    State(state): State<AppState>,
-    Path(public_key): Path<String>,
-    Query(q): Query<SecretQuery>,
-    RawQuery(query): RawQuery,
-    body: Bytes,
-) -> ApiResult<Json<HookOutcome>> {
-    let ctx = project_by_key(&state, &public_key).await?;
-    let payload = if body.is_empty() {
-        query.unwrap_or_default().into_bytes()
-    } else {
-        body.to_vec()
-    };
-    Ok(Json(
-        state.app.calls.calltouch(&ctx, &q.secret, &payload).await?,
-    ))
-}
-
-/// Calltouch-style webhooks sent as a GET.
-pub async fn calltouch_get(
-    state: State<AppState>,
-    path: Path<String>,
-    q: Query<SecretQuery>,
-    raw: RawQuery,
-) -> ApiResult<Json<HookOutcome>> {
-    calltouch_hook(state, path, q, raw, Bytes::new()).await
 }
 
 /// The site script's ping.

@@ -1,23 +1,15 @@
-//! Messenger chats: the WhatsApp Cloud API webhook (verification handshake
-//! and deliveries), the Telegram bot webhook, the generic
-//! `POST /api/v1/chats`, a dialog read back, and the chat report.
+//! Messenger chats: the generic `POST /api/v1/chats`, a dialog read back,
+//! and the chat report (WhatsApp's and Telegram's webhooks are in
+//! [`hooks`](super::hooks)).
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiProject};
-use crate::routes::crm::project_by_key;
 use crate::AppState;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap};
-use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::NaiveDate;
-use skvoz_app::chats::{ChatDelivery, ChatInput, ChatOutcome, ChatReport, ChatReportQuery};
+use skvoz_app::chats::{ChatInput, ChatOutcome, ChatReport, ChatReportQuery};
 use std::collections::HashMap;
-
-fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
 
 /// A chat message in the generic shape, for any messenger platform or
 /// script: `{"id", "channel", "from", "text", "sent_at"}` plus optional
@@ -104,69 +96,4 @@ pub async fn chat_report(
         top: usize_param(&q, "top")?,
     };
     Ok(Json(state.app.chat_report.report(&ctx, query).await?))
-}
-
-/// WhatsApp's verification handshake: the raw `hub.challenge` when
-/// `hub.verify_token` matches `settings.messengers.whatsapp.verify_token`,
-/// else 403.
-#[utoipa::path(get, path = "/hooks/{public_key}/whatsapp", tag = "webhooks",
-    params(("public_key" = String, Path, description = "the project's public key"),
-        ("hub.mode" = String, Query, description = "subscribe"), ("hub.verify_token" = String, Query, description = "the verify token"),
-        ("hub.challenge" = String, Query, description = "echoed back")),
-    responses((status = 200, description = "the challenge", content_type = "text/plain"), (status = 403)))]
-pub async fn whatsapp_verify(
-    State(state): State<AppState>,
-    Path(public_key): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-) -> ApiResult<Response> {
-    let ctx = project_by_key(&state, &public_key).await?;
-    let challenge = state.app.chats.whatsapp_verify(
-        &ctx,
-        q.get("hub.mode").map(String::as_str),
-        q.get("hub.verify_token").map(String::as_str),
-        q.get("hub.challenge").map(String::as_str),
-    )?;
-    Ok((
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        challenge,
-    )
-        .into_response())
-}
-
-/// WhatsApp Cloud API deliveries, checked by `X-Hub-Signature-256` (401
-/// and nothing stored when it is wrong); statuses are ignored, messages of
-/// every entry recorded; a redelivered message id changes nothing.
-#[utoipa::path(post, path = "/hooks/{public_key}/whatsapp", tag = "webhooks",
-    params(("public_key" = String, Path, description = "the project's public key")),
-    request_body(content = Object, description = "the Cloud API's webhook body"),
-    responses((status = 200, description = "what the delivery did"), (status = 401, description = "bad signature")))]
-pub async fn whatsapp_hook(
-    State(state): State<AppState>,
-    Path(public_key): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<Json<ChatDelivery>> {
-    let ctx = project_by_key(&state, &public_key).await?;
-    let signature = header_str(&headers, "x-hub-signature-256");
-    Ok(Json(
-        state.app.chats.whatsapp(&ctx, signature, &body).await?,
-    ))
-}
-
-/// Telegram bot updates, checked by `X-Telegram-Bot-Api-Secret-Token`
-/// (which also names the bot); `/start <payload>` links the chat to the
-/// visit.
-#[utoipa::path(post, path = "/hooks/{public_key}/telegram", tag = "webhooks",
-    params(("public_key" = String, Path, description = "the project's public key")),
-    request_body(content = Object, description = "a Telegram Update"),
-    responses((status = 200, description = "what the update did"), (status = 401, description = "wrong secret token")))]
-pub async fn telegram_hook(
-    State(state): State<AppState>,
-    Path(public_key): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<Json<ChatDelivery>> {
-    let ctx = project_by_key(&state, &public_key).await?;
-    let secret = header_str(&headers, "x-telegram-bot-api-secret-token");
-    Ok(Json(state.app.chats.telegram(&ctx, secret, &body).await?))
 }

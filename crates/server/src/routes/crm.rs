@@ -1,9 +1,9 @@
-//! Leads, deals, contacts, CRM webhooks and the Alytics export.
+//! Leads, deals, contacts and the Alytics format (amoCRM's and Bitrix24's
+//! webhooks are in [`hooks`](super::hooks)).
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiProject};
 use crate::AppState;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -240,64 +240,6 @@ pub async fn get_contact(
             "revenue": d.revenue.to_decimal(), "repeat_sale": d.is_repeat, "created_at": d.created_at,
         })).collect::<Vec<_>>(),
     })))
-}
-
-/// The `secret` query parameter of webhook URLs.
-#[derive(Deserialize)]
-pub struct SecretQuery {
-    #[serde(default)]
-    pub(crate) secret: String,
-}
-
-/// The project context of a webhook URL's public key (404 when unknown).
-pub(crate) async fn project_by_key(
-    state: &AppState,
-    public_key: &str,
-) -> ApiResult<std::sync::Arc<skvoz_app::tracking::context::ProjectContext>> {
-    state
-        .app
-        .contexts
-        .by_public_key(public_key)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such project"))
-}
-
-/// amoCRM webhooks (`leads[add]`, `leads[update]`, `leads[status]`,
-/// form-encoded), authenticated by the URL's `secret`.
-#[utoipa::path(post, path = "/hooks/{public_key}/amocrm", tag = "webhooks",
-    params(("public_key" = String, Path, description = "the project's public key"), ("secret" = String, Query, description = "settings.crm.amocrm.secret")),
-    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "amoCRM's webhook body"),
-    responses((status = 200, description = "applied"), (status = 401, description = "wrong secret")))]
-pub async fn amocrm_hook(
-    State(state): State<AppState>,
-    Path(public_key): Path<String>,
-    Query(q): Query<SecretQuery>,
-    body: Bytes,
-) -> ApiResult<Json<skvoz_app::crm::webhooks::WebhookOutcome>> {
-    let ctx = project_by_key(&state, &public_key).await?;
-    Ok(Json(
-        state
-            .app
-            .crm_webhooks
-            .amocrm(&ctx, &q.secret, &body)
-            .await?,
-    ))
-}
-
-/// Bitrix24 outbound events (`ONCRMDEALADD`/`ONCRMDEALUPDATE`), checked by
-/// their `application_token`; the deal is read back with `crm.deal.get`.
-#[utoipa::path(post, path = "/hooks/{public_key}/bitrix24", tag = "webhooks",
-    params(("public_key" = String, Path, description = "the project's public key")),
-    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "Bitrix24's event body"),
-    responses((status = 200, description = "applied"), (status = 401, description = "wrong application_token"),
-        (status = 503, description = "the portal did not answer")))]
-pub async fn bitrix24_hook(
-    State(state): State<AppState>,
-    Path(public_key): Path<String>,
-    body: Bytes,
-) -> ApiResult<Json<skvoz_app::crm::webhooks::WebhookOutcome>> {
-    let ctx = project_by_key(&state, &public_key).await?;
-    Ok(Json(state.app.crm_webhooks.bitrix24(&ctx, &body).await?))
 }
 
 fn basic_auth(headers: &HeaderMap) -> Option<(String, String)> {

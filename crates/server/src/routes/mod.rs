@@ -5,6 +5,7 @@ pub mod auth;
 pub mod calls;
 pub mod chats;
 pub mod crm;
+pub mod hooks;
 pub mod outbox;
 pub mod projects;
 pub mod reports;

@@ -1,11 +1,11 @@
-//! Tickets (`POST /api/v1/tickets`, HelpDeskEddy's webhook and polling),
+//! Tickets (`POST /api/v1/tickets`, HelpDeskEddy polling; its webhook is in
+//! [`hooks`](super::hooks)),
 //! the contact card (`GET /api/v1/contacts/lookup`, `/widget/contact`), the
 //! contact timeline, and minting signed card URLs.
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiProject};
 use crate::AppState;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
@@ -64,40 +64,6 @@ pub async fn get_ticket(
         "time_to_resolution_minutes": time_to_resolution(&facts),
         "service_cost": service_cost(&facts, &ctx.settings.service).to_decimal(),
     })))
-}
-
-/// The `secret` query parameter of the webhook URL.
-#[derive(Deserialize)]
-pub struct HookSecret {
-    #[serde(default)]
-    secret: String,
-}
-
-/// HelpDeskEddy rule-engine webhooks with the recommended JSON body (see
-/// README), authenticated by the URL's `secret`.
-#[utoipa::path(post, path = "/hooks/{public_key}/helpdeskeddy", tag = "webhooks",
-    params(("public_key" = String, Path, description = "the project's public key"), ("secret" = String, Query, description = "settings.service.helpdeskeddy.webhook_secret")),
-    request_body(content = Object, description = "the recommended body: event, event_id?, ticket_id, status?, rating?, email?, phone?, name?, subject?, priority?, date_created?, date?"),
-    responses((status = 200, description = "applied"), (status = 401, description = "wrong secret"), (status = 422)))]
-pub async fn helpdeskeddy_hook(
-    State(state): State<AppState>,
-    Path(public_key): Path<String>,
-    Query(q): Query<HookSecret>,
-    body: Bytes,
-) -> ApiResult<Json<TicketOutcome>> {
-    let ctx = state
-        .app
-        .contexts
-        .by_public_key(&public_key)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such project"))?;
-    Ok(Json(
-        state
-            .app
-            .tickets
-            .helpdeskeddy_webhook(&ctx, &q.secret, &body)
-            .await?,
-    ))
 }
 
 /// `from` of a poll run.
