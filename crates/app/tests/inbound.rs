@@ -12,7 +12,7 @@ use skvoz_app::inbound::{
 use skvoz_app::tracking::context::ProjectContext;
 use skvoz_app::{App, AppError};
 use skvoz_store::Scope;
-use skvoz_store_sqlite::{Durability, SqliteOptions, SqliteStore};
+use skvoz_backends::{test_store, TestStore};
 use std::sync::{Arc, Mutex};
 
 const CT_CAMEL: &str =
@@ -56,18 +56,16 @@ impl PayloadKeeper for Kept {
 }
 
 /// An app over a fresh store with one project whose settings `patch` set.
-async fn project(patch: impl FnOnce(&mut Value)) -> (tempfile::TempDir, App, Arc<ProjectContext>) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut opts = SqliteOptions::new(dir.path());
-    opts.durability = Durability::Normal;
-    let app = App::new(Arc::new(SqliteStore::open(&opts).unwrap()));
+async fn project(patch: impl FnOnce(&mut Value)) -> (TestStore, App, Arc<ProjectContext>) {
+    let (store, guard) = test_store().await.unwrap();
+    let app = App::new(store);
     let (project, _) = app.projects.create("hooks", None, None).await.unwrap();
     let scope = Scope::new(project.id);
     let mut doc = app.settings.get(scope).await.unwrap().doc;
     patch(&mut doc);
     app.settings.put(scope, None, doc).await.unwrap();
     let ctx = app.contexts.by_id(project.id).await.unwrap();
-    (dir, app, ctx)
+    (guard, app, ctx)
 }
 
 #[tokio::test]
