@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Row};
 use skvoz_domain::calltracking::CallAttribution;
 use skvoz_store::{
-    Call, CallFinishedPayload, CallStore, NewCall, NumberReservation, ReservationStats, Scope, StoreResult,
-    VisitSpan,
+    Call, CallFinishedPayload, CallStore, NewCall, NumberReservation, ReservationStats, Scope,
+    StoreResult, VisitSpan,
 };
 
 const CALL_COLUMNS: &str = "id, provider, source_id, caller, called, number, pool_id, started_at, \

@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Row, Transaction};
 use skvoz_domain::messengers::{decide_dialog, DialogDecision};
 use skvoz_store::{
-    ChatDialog, ChatRecorded, ChatStartedPayload, ChatReportRow, ChatStore, ChatVisitFacts, DialogPolicy,
-    EarlierContact, NewChatMessage, Scope, StoreResult, StoredChatMessage,
+    ChatDialog, ChatRecorded, ChatReportRow, ChatStartedPayload, ChatStore, ChatVisitFacts,
+    DialogPolicy, EarlierContact, NewChatMessage, Scope, StoreResult, StoredChatMessage,
 };
 
 const DIALOG_COLUMNS: &str = "d.id, d.messenger, d.external_chat, d.first_message_id, \

@@ -8,8 +8,9 @@ use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 use skvoz_domain::crm::{DealStatus, Identity, IdentityKind, LeadKind};
 use skvoz_domain::Money;
 use skvoz_store::{
-    Contact, CrmStore, Deal, DealRecorded, DealStageChangedPayload, DealWrite, Lead, LeadCreatedPayload, LeadPolicy, LeadRecorded,
-    NewLead, PullRun, Scope, StageChange, StoreResult,
+    Contact, CrmStore, Deal, DealRecorded, DealStageChangedPayload, DealWrite, Lead,
+    LeadCreatedPayload, LeadPolicy, LeadRecorded, NewLead, PullRun, Scope, StageChange,
+    StoreResult,
 };
 
 const DEAL_COLUMNS: &str =

@@ -9,8 +9,8 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use skvoz_domain::automations::GroupRule;
 use skvoz_domain::ProjectId;
 use skvoz_store::{
-    AnswerOutcome, GroupMember, Invitation, NewAnswer, NewInvitation, Scope,
-    StoreResult, SurveyAnswer, SurveyAnsweredPayload, SurveyStore,
+    AnswerOutcome, GroupMember, Invitation, NewAnswer, NewInvitation, Scope, StoreResult,
+    SurveyAnswer, SurveyAnsweredPayload, SurveyStore,
 };
 
 const INVITATION_COLUMNS: &str = "id, project_id, survey_id, kind, contact_id, ticket_id, deal_id, channel, via, created_at, expires_at, answered_at";

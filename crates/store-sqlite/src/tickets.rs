@@ -11,8 +11,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Row, Transaction};
 use skvoz_domain::service::{StatusClass, TicketEventKind};
 use skvoz_store::{
-    ContactVisits, Scope, StoreResult, Ticket, TicketClosedPayload, TicketEventRecord, TicketRecorded,
-    TicketStore, TicketWrite, Visit,
+    ContactVisits, Scope, StoreResult, Ticket, TicketClosedPayload, TicketEventRecord,
+    TicketRecorded, TicketStore, TicketWrite, Visit,
 };
 
 const TICKET_COLUMNS: &str =

@@ -414,15 +414,26 @@ impl EventPayload {
     }
 
     /// Reads `data` as the payload of `kind`.
-    pub fn parse(kind: EventKind, data: &serde_json::Value) -> Result<EventPayload, serde_json::Error> {
+    pub fn parse(
+        kind: EventKind,
+        data: &serde_json::Value,
+    ) -> Result<EventPayload, serde_json::Error> {
         Ok(match kind {
-            EventKind::LeadCreated => EventPayload::LeadCreated(LeadCreatedPayload::deserialize(data)?),
+            EventKind::LeadCreated => {
+                EventPayload::LeadCreated(LeadCreatedPayload::deserialize(data)?)
+            }
             EventKind::DealStageChanged => {
                 EventPayload::DealStageChanged(DealStageChangedPayload::deserialize(data)?)
             }
-            EventKind::CallFinished => EventPayload::CallFinished(CallFinishedPayload::deserialize(data)?),
-            EventKind::ChatStarted => EventPayload::ChatStarted(ChatStartedPayload::deserialize(data)?),
-            EventKind::TicketClosed => EventPayload::TicketClosed(TicketClosedPayload::deserialize(data)?),
+            EventKind::CallFinished => {
+                EventPayload::CallFinished(CallFinishedPayload::deserialize(data)?)
+            }
+            EventKind::ChatStarted => {
+                EventPayload::ChatStarted(ChatStartedPayload::deserialize(data)?)
+            }
+            EventKind::TicketClosed => {
+                EventPayload::TicketClosed(TicketClosedPayload::deserialize(data)?)
+            }
             EventKind::SurveyAnswered => {
                 EventPayload::SurveyAnswered(SurveyAnsweredPayload::deserialize(data)?)
             }

@@ -191,18 +191,11 @@ pub async fn changes_append_events_once_and_scoped<S: Store>(store: &S) {
     store
         .record_ticket_event(
             a,
-            ticket_event(
-                "e3",
-                Some(("closed", StatusClass::Closed)),
-                minutes_ago(20),
-            ),
+            ticket_event("e3", Some(("closed", StatusClass::Closed)), minutes_ago(20)),
         )
         .await
         .expect("ticket");
-    store
-        .record_ticket_event(a, solve)
-        .await
-        .expect("replay");
+    store.record_ticket_event(a, solve).await.expect("replay");
     let tickets = store.project_events(a, mark, 100).await.expect("events");
     assert_eq!(kinds(&tickets), vec![EventKind::TicketClosed]);
     assert_eq!(

@@ -6,8 +6,8 @@
 
 use super::{lead, new_project, policy};
 use crate::{
-    AnswerOutcome, EventKind, EventPayload, NewAnswer, NewInvitation, NewOutboxMessage, NewRun, RunCompletion,
-    RunStatus, Scope, Store, SurveyAnsweredPayload,
+    AnswerOutcome, EventKind, EventPayload, NewAnswer, NewInvitation, NewOutboxMessage, NewRun,
+    RunCompletion, RunStatus, Scope, Store, SurveyAnsweredPayload,
 };
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
