@@ -47,9 +47,15 @@ fn ticket(
     }
 }
 
-/// The stored `(kind, contact, subject, at, data)` of every event, `data` as
-/// the raw stored string.
-fn stored_events(dir: &std::path::Path) -> Vec<(String, Option<i64>, Option<i64>, i64, String)> {
+/// An event's `(kind, contact, subject, at in ms, data)` as stored, `data`
+/// as the raw stored string.
+type StoredRow = (String, Option<i64>, Option<i64>, i64, String);
+
+/// The same, written out in the test.
+type ExpectedRow = (&'static str, Option<i64>, Option<i64>, i64, &'static str);
+
+/// Every stored event, oldest first.
+fn stored_events(dir: &std::path::Path) -> Vec<StoredRow> {
     let c = rusqlite::Connection::open(dir.join("skvoz.db")).expect("open raw");
     let mut stmt = c
         .prepare("SELECT kind, contact_id, subject_id, at, data FROM events ORDER BY id")
@@ -263,7 +269,7 @@ async fn every_event_kind_stores_todays_exact_json() {
     let got = stored_events(dir.path());
     // `(kind, contact, subject, at ms, data as stored)`; keys sorted, as a
     // `serde_json::Value` without `preserve_order` writes them.
-    let expected: Vec<(&str, Option<i64>, Option<i64>, i64, &str)> = vec![
+    let expected: Vec<ExpectedRow> = vec![
         (
             "lead.created",
             Some(1),

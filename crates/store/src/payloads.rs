@@ -579,7 +579,7 @@ mod tests {
 
     #[test]
     fn an_event_takes_kind_contact_subject_and_time_from_its_payload() {
-        let events: Vec<(EventKind, Option<i64>, Option<i64>, DateTime<Utc>)> = samples()
+        let events: Vec<_> = samples()
             .into_iter()
             .map(|p| p.into_event().expect("event"))
             .map(|e| (e.kind, e.contact_id, e.subject_id, e.at))
