@@ -11,8 +11,8 @@ use skvoz_app::inbound::{
 };
 use skvoz_app::tracking::context::ProjectContext;
 use skvoz_app::{App, AppError};
-use skvoz_store::Scope;
 use skvoz_backends::{test_store, TestStore};
+use skvoz_store::Scope;
 use std::sync::{Arc, Mutex};
 
 const CT_CAMEL: &str =

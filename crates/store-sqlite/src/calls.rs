@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Row};
 use skvoz_domain::calltracking::CallAttribution;
 use skvoz_store::{
-    Call, CallStore, EventKind, NewCall, NumberReservation, ReservationStats, Scope, StoreResult,
-    VisitSpan,
+    Call, CallFinishedPayload, CallStore, NewCall, NumberReservation, ReservationStats, Scope,
+    StoreResult, VisitSpan,
 };
 
 const CALL_COLUMNS: &str = "id, provider, source_id, caller, called, number, pool_id, started_at, \
@@ -221,31 +221,8 @@ impl CallStore for SqliteStore {
             let stored = by_source(&c, project, &call.provider, &call.source_id)?
                 .ok_or_else(|| backend_err("a call vanished after its insert"))?;
             if inserted == 1 {
-                let n = &stored.call;
-                let data = serde_json::json!({
-                    "call_id": stored.id,
-                    "provider": n.provider,
-                    "source_id": n.source_id,
-                    "caller": n.caller,
-                    "called": n.called,
-                    "number": n.number,
-                    "started_at": n.started_at,
-                    "duration": n.duration,
-                    "answered": n.answered,
-                    "is_target": n.is_target,
-                    "is_unique": n.is_unique,
-                    "recording_url": n.recording_url,
-                    "visit_id": n.visit_id,
-                    "contact_id": n.contact_id,
-                    "lead_id": n.lead_id,
-                });
-                let at = n.started_at.timestamp_millis() + i64::from(n.duration) * 1000;
-                crate::events::emit(
-                    &c,
-                    project,
-                    &crate::events::event(EventKind::CallFinished, n.contact_id, stored.id, at, data),
-                )
-                .map_err(backend_err)?;
+                crate::events::emit_payload(&c, project, CallFinishedPayload::from(&stored).into())
+                    .map_err(backend_err)?;
             }
             c.commit().map_err(backend_err)?;
             Ok((stored, inserted == 0))

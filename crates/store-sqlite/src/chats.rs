@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Row, Transaction};
 use skvoz_domain::messengers::{decide_dialog, DialogDecision};
 use skvoz_store::{
-    ChatDialog, ChatRecorded, ChatReportRow, ChatStore, ChatVisitFacts, DialogPolicy,
-    EarlierContact, EventKind, NewChatMessage, Scope, StoreResult, StoredChatMessage,
+    ChatDialog, ChatRecorded, ChatReportRow, ChatStartedPayload, ChatStore, ChatVisitFacts,
+    DialogPolicy, EarlierContact, NewChatMessage, Scope, StoreResult, StoredChatMessage,
 };
 
 const DIALOG_COLUMNS: &str = "d.id, d.messenger, d.external_chat, d.first_message_id, \
@@ -185,29 +185,8 @@ impl ChatStore for SqliteStore {
             let tx = c.transaction().map_err(backend_err)?;
             let out = record_tx(&tx, project, &message, policy).map_err(backend_err)?;
             if out.first_message && !out.replayed {
-                let data = serde_json::json!({
-                    "dialog_id": out.dialog_id,
-                    "messenger": message.messenger,
-                    "is_new": out.is_new,
-                    "visit_id": message.visit_id,
-                    "visit_code": message.visit_code,
-                    "page": message.page,
-                    "contact_id": out.contact_id,
-                    "lead_id": out.lead_id,
-                    "started_at": message.sent_at,
-                });
-                crate::events::emit(
-                    &tx,
-                    project,
-                    &crate::events::event(
-                        EventKind::ChatStarted,
-                        out.contact_id,
-                        out.dialog_id,
-                        message.sent_at.timestamp_millis(),
-                        data,
-                    ),
-                )
-                .map_err(backend_err)?;
+                let started = ChatStartedPayload::started(&message, &out);
+                crate::events::emit_payload(&tx, project, started.into()).map_err(backend_err)?;
             }
             tx.commit().map_err(backend_err)?;
             Ok(out)

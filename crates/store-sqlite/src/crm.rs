@@ -8,8 +8,9 @@ use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 use skvoz_domain::crm::{DealStatus, Identity, IdentityKind, LeadKind};
 use skvoz_domain::Money;
 use skvoz_store::{
-    Contact, CrmStore, Deal, DealRecorded, DealWrite, EventKind, Lead, LeadPolicy, LeadRecorded,
-    NewLead, PullRun, Scope, StageChange, StoreResult,
+    Contact, CrmStore, Deal, DealRecorded, DealStageChangedPayload, DealWrite, Lead,
+    LeadCreatedPayload, LeadPolicy, LeadRecorded, NewLead, PullRun, Scope, StageChange,
+    StoreResult,
 };
 
 const DEAL_COLUMNS: &str =
@@ -199,31 +200,15 @@ fn emit_stage_events(
         })?
         .collect::<Result<Vec<_>, _>>()?;
     for (stage, status, at) in entered {
-        let data = serde_json::json!({
-            "deal_id": deal.id,
-            "external_id": deal.external_id,
-            "stage": stage,
-            "status": status,
-            "revenue": deal.revenue.to_decimal(),
-            "profit": deal.profit.map(|p| p.to_decimal()),
-            "product": deal.product,
-            "contact_id": deal.contact_id,
-            "lead_id": deal.lead_id,
-            "visit_id": deal.visit_id,
-            "is_repeat": deal.is_repeat,
-            "at": ms_to_time(at),
-        });
-        crate::events::emit(
-            tx,
-            project,
-            &crate::events::event(
-                EventKind::DealStageChanged,
-                deal.contact_id,
-                deal.id,
-                at,
-                data,
-            ),
-        )?;
+        let status = DealStatus::parse(&status).ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(
+                1,
+                rusqlite::types::Type::Text,
+                format!("unknown deal status `{status}`").into(),
+            )
+        })?;
+        let entered = DealStageChangedPayload::entered(&deal, stage, status, ms_to_time(at));
+        crate::events::emit_payload(tx, project, entered.into())?;
     }
     Ok(())
 }
@@ -305,27 +290,10 @@ fn record_lead_tx(
         "UPDATE leads SET deal_id = ?1, is_duplicate = ?2 WHERE id = ?3",
         params![deal_id, duplicate, lead_id],
     )?;
-    crate::events::emit(
+    crate::events::emit_payload(
         tx,
         project,
-        &crate::events::event(
-            EventKind::LeadCreated,
-            contact,
-            lead_id,
-            at,
-            serde_json::json!({
-                "lead_id": lead_id,
-                "kind": lead.kind.as_str(),
-                "source_id": lead.source_id,
-                "contact_id": contact,
-                "visit_id": lead.visit_id,
-                "deal_id": deal_id,
-                "duplicate": duplicate,
-                "name": lead.name,
-                "created_at": lead.created_at,
-                "fields": lead.payload,
-            }),
-        ),
+        LeadCreatedPayload::recorded(lead, lead_id, contact, deal_id, duplicate).into(),
     )?;
     if let (Some(deal), false) = (deal_id, duplicate) {
         emit_stage_events(tx, project, deal, mark)?;

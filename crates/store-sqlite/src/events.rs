@@ -10,7 +10,7 @@ use chrono::Utc;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use skvoz_domain::ProjectId;
 use skvoz_store::{
-    EventKind, EventStore, NewEvent, NewOutboxMessage, Scope, StoreResult, StoredEvent,
+    EventPayload, EventStore, NewEvent, NewOutboxMessage, Scope, StoreResult, StoredEvent,
 };
 
 /// Appends an event inside the caller's transaction; returns its id.
@@ -91,21 +91,18 @@ pub(crate) fn event_from_row(r: &Row<'_>) -> rusqlite::Result<StoredEvent> {
     })
 }
 
-/// A short event for `kind` about `subject`, built from a JSON object.
-pub(crate) fn event(
-    kind: EventKind,
-    contact_id: Option<i64>,
-    subject_id: i64,
-    at_ms: i64,
-    data: serde_json::Value,
-) -> NewEvent {
-    NewEvent {
-        kind,
-        contact_id,
-        subject_id: Some(subject_id),
-        at: ms_to_time(at_ms),
-        data,
-    }
+/// Appends the event of `payload` inside the caller's transaction; returns
+/// its id. The store-neutral payload decides the JSON, the kind, the contact,
+/// the subject and the time; this backend only writes the row.
+pub(crate) fn emit_payload(
+    c: &Connection,
+    project: i64,
+    payload: EventPayload,
+) -> rusqlite::Result<i64> {
+    let event = payload
+        .into_event()
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    emit(c, project, &event)
 }
 
 #[async_trait::async_trait]

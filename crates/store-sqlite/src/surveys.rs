@@ -9,8 +9,8 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use skvoz_domain::automations::GroupRule;
 use skvoz_domain::ProjectId;
 use skvoz_store::{
-    AnswerOutcome, EventKind, GroupMember, Invitation, NewAnswer, NewInvitation, Scope,
-    StoreResult, SurveyAnswer, SurveyStore,
+    AnswerOutcome, GroupMember, Invitation, NewAnswer, NewInvitation, Scope, StoreResult,
+    SurveyAnswer, SurveyAnsweredPayload, SurveyStore,
 };
 
 const INVITATION_COLUMNS: &str = "id, project_id, survey_id, kind, contact_id, ticket_id, deal_id, channel, via, created_at, expires_at, answered_at";
@@ -147,29 +147,10 @@ fn answer_tx(
         ],
     )?;
     let answer_id = tx.last_insert_rowid();
-    let data = serde_json::json!({
-        "answer_id": answer_id,
-        "invitation_id": invitation_id,
-        "survey": inv.survey_id,
-        "kind": inv.kind,
-        "score": answer.score,
-        "answers": answer.answers,
-        "contact_id": inv.contact_id,
-        "ticket_id": inv.ticket_id,
-        "deal_id": inv.deal_id,
-        "channel": inv.channel,
-        "answered_at": answer.at,
-    });
-    let event_id = crate::events::emit(
+    let event_id = crate::events::emit_payload(
         tx,
         project,
-        &crate::events::event(
-            EventKind::SurveyAnswered,
-            inv.contact_id,
-            answer_id,
-            at,
-            data,
-        ),
+        SurveyAnsweredPayload::answered(answer_id, &inv, answer).into(),
     )?;
     Ok(AnswerOutcome::Recorded {
         answer_id,

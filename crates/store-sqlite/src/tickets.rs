@@ -11,8 +11,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Row, Transaction};
 use skvoz_domain::service::{StatusClass, TicketEventKind};
 use skvoz_store::{
-    ContactVisits, EventKind, Scope, StoreResult, Ticket, TicketEventRecord, TicketRecorded,
-    TicketStore, TicketWrite, Visit,
+    ContactVisits, Scope, StoreResult, Ticket, TicketClosedPayload, TicketEventRecord,
+    TicketRecorded, TicketStore, TicketWrite, Visit,
 };
 
 const TICKET_COLUMNS: &str =
@@ -71,33 +71,9 @@ fn emit_closed(tx: &Transaction<'_>, project: i64, ticket_id: i64) -> rusqlite::
         [ticket_id],
         ticket_from_row,
     )?;
-    let Some(done) = t.closed_at.or(t.resolved_at) else {
-        return Ok(());
-    };
-    let data = serde_json::json!({
-        "ticket_id": t.id,
-        "provider": t.provider,
-        "external_id": t.external_id,
-        "subject": t.subject,
-        "status": t.status,
-        "product": t.product,
-        "rating": t.rating,
-        "contact_id": t.contact_id,
-        "lead_id": t.lead_id,
-        "created_at": t.created_at,
-        "closed_at": done,
-    });
-    crate::events::emit(
-        tx,
-        project,
-        &crate::events::event(
-            EventKind::TicketClosed,
-            t.contact_id,
-            t.id,
-            done.timestamp_millis(),
-            data,
-        ),
-    )?;
+    if let Some(closed) = TicketClosedPayload::of(&t) {
+        crate::events::emit_payload(tx, project, closed.into())?;
+    }
     Ok(())
 }
 

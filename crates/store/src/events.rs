@@ -12,6 +12,12 @@
 //! same transaction as whatever they derived from the events — so each event
 //! is handled exactly once by each consumer even across crashes.
 //!
+//! What an event says is one of the typed payloads in
+//! [`payloads`](crate::EventPayload): a backend builds the payload from its
+//! rows and turns it into a [`NewEvent`] with
+//! [`EventPayload::into_event`](crate::EventPayload::into_event), so no
+//! backend writes the JSON webhook receivers see.
+//!
 //! Outbound messages wait in the outbox table, each with an idempotency key
 //! unique per project: enqueueing the same key twice is a no-op, and the key
 //! travels with the message so a receiver can drop a redelivery.
@@ -100,7 +106,8 @@ pub struct NewEvent {
     pub subject_id: Option<i64>,
     /// When it happened.
     pub at: DateTime<Utc>,
-    /// The facts, as webhook receivers see them under `data`.
+    /// The facts, as webhook receivers see them under `data`: a serialized
+    /// [`EventPayload`](crate::EventPayload) for events the backends append.
     pub data: serde_json::Value,
 }
 
@@ -121,7 +128,8 @@ pub struct StoredEvent {
     pub at: DateTime<Utc>,
     /// When it was recorded.
     pub recorded_at: DateTime<Utc>,
-    /// The facts.
+    /// The facts; [`EventPayload::of_event`](crate::EventPayload::of_event)
+    /// reads them typed.
     pub data: serde_json::Value,
 }
 

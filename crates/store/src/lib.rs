@@ -22,6 +22,7 @@ mod crm;
 mod error;
 mod events;
 mod outbox;
+mod payloads;
 mod projects;
 mod reports;
 mod settings;
@@ -45,6 +46,10 @@ pub use crm::{
 pub use error::StoreError;
 pub use events::{EventKind, EventStore, NewEvent, NewOutboxMessage, StoredEvent};
 pub use outbox::{ContactKeys, OutboxFilter, OutboxMessage, OutboxResult, OutboxStore};
+pub use payloads::{
+    CallFinishedPayload, ChatStartedPayload, DealStageChangedPayload, EventPayload,
+    LeadCreatedPayload, SurveyAnsweredPayload, TicketClosedPayload,
+};
 pub use projects::{NewProject, ProjectStore};
 pub use reports::{CostsReplaced, DealFact, LeadFact, ReportStore, StageFact, VisitRow};
 pub use settings::{SettingsStore, VersionedSettings};

@@ -6,8 +6,8 @@
 
 use super::{lead, new_project, policy};
 use crate::{
-    AnswerOutcome, EventKind, NewAnswer, NewInvitation, NewOutboxMessage, NewRun, RunCompletion,
-    RunStatus, Scope, Store,
+    AnswerOutcome, EventKind, EventPayload, NewAnswer, NewInvitation, NewOutboxMessage, NewRun,
+    RunCompletion, RunStatus, Scope, Store, SurveyAnsweredPayload,
 };
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
@@ -111,10 +111,23 @@ pub async fn survey_answers_consume_tokens_and_stay_scoped<S: Store>(store: &S) 
             Some(contact)
         )
     );
-    assert_eq!(e.data["score"], json!(2));
-    assert_eq!(e.data["answers"]["solved"], json!("no"));
-    assert_eq!(e.data["channel"], json!("organic search"));
-    assert_eq!(e.data["ticket_id"], json!(7));
+    // The whole payload, typed.
+    assert_eq!(
+        EventPayload::of_event(e).expect("payload"),
+        EventPayload::SurveyAnswered(SurveyAnsweredPayload {
+            answer_id,
+            answered_at: now,
+            answers: json!({"score": 2, "solved": "no"}),
+            channel: Some("organic search".into()),
+            contact_id: Some(contact),
+            deal_id: None,
+            invitation_id: inv,
+            kind: "csat".into(),
+            score: 2,
+            survey: "csat".into(),
+            ticket_id: Some(7),
+        })
+    );
     assert!(store
         .project_events(b, 0, 100)
         .await
