@@ -795,14 +795,20 @@ mod ticket_state_tests {
         let again = apply_ticket_event(&resolved, &status(20, "solved", StatusClass::Resolved));
         assert_eq!(again.resolved_at, Some(t(10)));
         let closed = apply_ticket_event(&again, &status(30, "closed", StatusClass::Closed));
-        assert_eq!((closed.resolved_at, closed.closed_at), (Some(t(10)), Some(t(30))));
+        assert_eq!(
+            (closed.resolved_at, closed.closed_at),
+            (Some(t(10)), Some(t(30)))
+        );
         // Reopened: the SLA clock runs again.
         let reopened = apply_ticket_event(&closed, &status(40, "open", StatusClass::Open));
         assert_eq!((reopened.resolved_at, reopened.closed_at), (None, None));
         assert!(!reopened.is_done());
         // Resolving a closed ticket un-closes it.
         let re_resolved = apply_ticket_event(&closed, &status(50, "solved", StatusClass::Resolved));
-        assert_eq!((re_resolved.resolved_at, re_resolved.closed_at), (Some(t(10)), None));
+        assert_eq!(
+            (re_resolved.resolved_at, re_resolved.closed_at),
+            (Some(t(10)), None)
+        );
     }
 
     #[test]

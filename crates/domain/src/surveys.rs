@@ -777,7 +777,8 @@ impl GroupFilter {
             if let Some(days) = rule.within_days {
                 let since = now - Duration::days(i64::from(days));
                 // Answer times are kept to the millisecond.
-                let since = DateTime::from_timestamp_millis(since.timestamp_millis()).unwrap_or(since);
+                let since =
+                    DateTime::from_timestamp_millis(since.timestamp_millis()).unwrap_or(since);
                 answer.push(AnswerCondition::AnsweredSince(since));
             }
             if let Some(channel) = &rule.channel {
@@ -977,7 +978,13 @@ mod group_filter_tests {
         DateTime::from_timestamp(1_700_000_000 + days * 86_400, 0).unwrap_or_default()
     }
 
-    fn answer(survey: &str, kind: &str, score: i64, day: i64, channel: Option<&str>) -> AnswerFacts {
+    fn answer(
+        survey: &str,
+        kind: &str,
+        score: i64,
+        day: i64,
+        channel: Option<&str>,
+    ) -> AnswerFacts {
         AnswerFacts {
             survey_id: survey.into(),
             kind: kind.into(),
@@ -1010,7 +1017,10 @@ mod group_filter_tests {
                 ]
             }
         );
-        assert_eq!(GroupFilter::from_rule(&GroupRule::default(), t(0), None), GroupFilter::default());
+        assert_eq!(
+            GroupFilter::from_rule(&GroupRule::default(), t(0), None),
+            GroupFilter::default()
+        );
     }
 
     #[test]

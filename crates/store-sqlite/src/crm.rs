@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 use skvoz_domain::crm::{
     name_to_fill, plan_contact_merge, plan_deal_upsert, plan_lead, ContactResolution, DealPlan,
-    DealState, DealStatus, DealTarget, DealWriteFacts, Identity, IdentityKind, LeadDeal,
-    LeadFacts, LeadKind, StageEntry, StoredDeal,
+    DealState, DealStatus, DealTarget, DealWriteFacts, Identity, IdentityKind, LeadDeal, LeadFacts,
+    LeadKind, StageEntry, StoredDeal,
 };
 use skvoz_domain::Money;
 use skvoz_store::{
@@ -167,7 +167,13 @@ fn add_history(
 
 /// Appends a stage-history row a plan asked for.
 fn add_stage_entry(tx: &Connection, deal: i64, entry: &StageEntry) -> rusqlite::Result<()> {
-    add_history(tx, deal, &entry.stage, entry.status, entry.at.timestamp_millis())
+    add_history(
+        tx,
+        deal,
+        &entry.stage,
+        entry.status,
+        entry.at.timestamp_millis(),
+    )
 }
 
 /// The newest stage-history row id (before a change: its events are the rows

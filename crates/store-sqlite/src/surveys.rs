@@ -388,22 +388,17 @@ impl SurveyStore for SqliteStore {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.read(move |c| {
             let (sql, params) = group_sql(scope.project().0, &filter, limit);
-            query_vec(
-                c,
-                &sql,
-                params_from_iter(params),
-                |r| {
-                    Ok(GroupMember {
-                        contact_id: r.get(0)?,
-                        name: r.get(1)?,
-                        email: r.get(2)?,
-                        phone: r.get(3)?,
-                        last_score: r.get(4)?,
-                        last_survey: r.get(5)?,
-                        channel: r.get(6)?,
-                    })
-                },
-            )
+            query_vec(c, &sql, params_from_iter(params), |r| {
+                Ok(GroupMember {
+                    contact_id: r.get(0)?,
+                    name: r.get(1)?,
+                    email: r.get(2)?,
+                    phone: r.get(3)?,
+                    last_score: r.get(4)?,
+                    last_survey: r.get(5)?,
+                    channel: r.get(6)?,
+                })
+            })
         })
         .await
     }

@@ -46,14 +46,16 @@ fn any_answer() -> impl Strategy<Value = GenAnswer> {
         0i64..6,
         proptest::option::of(prop_oneof![Just("ads"), Just("organic search")]),
     )
-        .prop_map(|(project, survey_id, kind, score, day, channel)| GenAnswer {
-            project,
-            survey_id,
-            kind,
-            score,
-            day,
-            channel,
-        })
+        .prop_map(
+            |(project, survey_id, kind, score, day, channel)| GenAnswer {
+                project,
+                survey_id,
+                kind,
+                score,
+                day,
+                channel,
+            },
+        )
 }
 
 fn any_contact() -> impl Strategy<Value = (Option<usize>, Vec<&'static str>, Vec<GenAnswer>)> {
@@ -97,7 +99,8 @@ fn any_answer_condition() -> impl Strategy<Value = AnswerCondition> {
 
 fn any_filter() -> impl Strategy<Value = GroupFilter> {
     let condition = prop_oneof![
-        proptest::collection::vec(any_answer_condition(), 0..4).prop_map(ContactCondition::Answered),
+        proptest::collection::vec(any_answer_condition(), 0..4)
+            .prop_map(ContactCondition::Answered),
         prop_oneof![Just("vip"), Just("churn")].prop_map(|t| ContactCondition::Tagged(t.into())),
         (1i64..8).prop_map(ContactCondition::Is),
     ];
@@ -234,11 +237,15 @@ fn a_hand_made_group() {
     assert_eq!(selected_by_sql(&c, &low), vec![1]);
     // Score bounds are inclusive.
     let at_most_two = GroupFilter {
-        conditions: vec![ContactCondition::Answered(vec![AnswerCondition::ScoreAtMost(2)])],
+        conditions: vec![ContactCondition::Answered(vec![
+            AnswerCondition::ScoreAtMost(2),
+        ])],
     };
     assert_eq!(selected_by_sql(&c, &at_most_two), vec![1]);
     let at_least_five = GroupFilter {
-        conditions: vec![ContactCondition::Answered(vec![AnswerCondition::ScoreAtLeast(5)])],
+        conditions: vec![ContactCondition::Answered(vec![
+            AnswerCondition::ScoreAtLeast(5),
+        ])],
     };
     assert_eq!(selected_by_sql(&c, &at_least_five), vec![3]);
     let any_answer = GroupFilter {

@@ -557,7 +557,13 @@ mod tests {
             status: Some(DealStatus::Won),
             ..write()
         };
-        let c = apply(plan_deal_upsert(Some(&closed), None, Some(3), &again, false));
+        let c = apply(plan_deal_upsert(
+            Some(&closed),
+            None,
+            Some(3),
+            &again,
+            false,
+        ));
         assert!(!c.changed && c.update.is_none());
         // Reopened: the close time goes, a history row at the write's time.
         let reopen = DealWriteFacts {
@@ -565,7 +571,13 @@ mod tests {
             stage: Some("new".into()),
             ..write()
         };
-        let c = apply(plan_deal_upsert(Some(&closed), None, Some(3), &reopen, false));
+        let c = apply(plan_deal_upsert(
+            Some(&closed),
+            None,
+            Some(3),
+            &reopen,
+            false,
+        ));
         assert_eq!(c.update.as_ref().and_then(|u| u.closed_at), None);
         assert_eq!(c.stage_entry.map(|e| e.at), Some(t(100)));
         // Lost with a close time: the history row is at that time.
@@ -591,7 +603,11 @@ mod tests {
     }
 
     fn any_stage() -> impl Strategy<Value = String> {
-        prop_oneof![Just("new".to_owned()), Just("meeting".to_owned()), Just("paid".to_owned())]
+        prop_oneof![
+            Just("new".to_owned()),
+            Just("meeting".to_owned()),
+            Just("paid".to_owned())
+        ]
     }
 
     prop_compose! {

@@ -145,7 +145,13 @@ mod tests {
     fn a_buyer_coming_back_is_a_repeat_sale() {
         let plan = plan_lead(&facts(LeadKind::Email, true, None, true));
         assert!(plan.repeat_sale);
-        assert!(matches!(plan.deal, LeadDeal::Open(LeadOpensDeal { is_repeat: true, .. })));
+        assert!(matches!(
+            plan.deal,
+            LeadDeal::Open(LeadOpensDeal {
+                is_repeat: true,
+                ..
+            })
+        ));
     }
 
     #[test]
