@@ -2,6 +2,22 @@
 //! every connector (site forms, amoCRM, Bitrix24, Alytics feeds, telephony,
 //! messengers, help desks) produces before the services resolve and store
 //! them.
+//!
+//! The CRM's rules live beside the types as pure functions every store
+//! backend applies the same way: [`merge`] (which contact a set of
+//! identities belongs to), [`leads`] (what a lead does to deals) and
+//! [`deals`] (how a CRM's deal report lands on the stored deal).
+
+pub mod deals;
+pub mod leads;
+pub mod merge;
+
+pub use deals::{
+    plan_deal_upsert, DealChanges, DealFields, DealPlan, DealState, DealTarget, DealWriteFacts,
+    NewDeal, StoredDeal,
+};
+pub use leads::{plan_lead, LeadDeal, LeadFacts, LeadOpensDeal, LeadPlan};
+pub use merge::{name_to_fill, plan_contact_merge, ContactResolution};
 
 use crate::money::Money;
 use chrono::{DateTime, Utc};
@@ -201,6 +217,18 @@ pub struct DealUpdate {
     /// When this change happened in the source system (the time of a stage
     /// change in the history); default: when skvoz receives it.
     pub changed_at: Option<DateTime<Utc>>,
+}
+
+/// A row of a deal's stage history: the deal entered `stage` with
+/// `status` at `at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageEntry {
+    /// The stage entered.
+    pub stage: String,
+    /// The deal's status then.
+    pub status: DealStatus,
+    /// When.
+    pub at: DateTime<Utc>,
 }
 
 /// What a new lead does to deals.

@@ -457,6 +457,132 @@ pub fn priority_hint(ltv: Money, open_value: Money, settings: &ServiceSettings) 
     }
 }
 
+/// What a ticket row holds that its events change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketState {
+    /// When it was opened.
+    pub created_at: DateTime<Utc>,
+    /// The latest event's time.
+    pub updated_at: DateTime<Utc>,
+    /// Subject.
+    pub subject: Option<String>,
+    /// Priority.
+    pub priority: Option<String>,
+    /// Product.
+    pub product: Option<String>,
+    /// Operator minutes so far.
+    pub handling_minutes: Option<u32>,
+    /// The first operator reply.
+    pub first_response_at: Option<DateTime<Utc>>,
+    /// CSAT 1–5.
+    pub rating: Option<u8>,
+    /// The help desk's status.
+    pub status: Option<String>,
+    /// When that status was set (older status changes do not undo it).
+    pub status_at: Option<DateTime<Utc>>,
+    /// Solved: the SLA's time to resolution stops here.
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// Closed.
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+impl TicketState {
+    /// A ticket first heard of at `at`, opened at `created_at`.
+    pub fn opened(created_at: DateTime<Utc>, at: DateTime<Utc>) -> TicketState {
+        TicketState {
+            created_at,
+            updated_at: at,
+            subject: None,
+            priority: None,
+            product: None,
+            handling_minutes: None,
+            first_response_at: None,
+            rating: None,
+            status: None,
+            status_at: None,
+            resolved_at: None,
+            closed_at: None,
+        }
+    }
+
+    /// Resolved or closed (`ticket.closed` fires when a ticket becomes so).
+    pub fn is_done(&self) -> bool {
+        self.closed_at.or(self.resolved_at).is_some()
+    }
+}
+
+/// One help-desk event as the ticket rules read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TicketChange {
+    /// What happened.
+    pub kind: TicketEventKind,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// When the ticket was opened, when the event says.
+    pub created_at: Option<DateTime<Utc>>,
+    /// Subject (`None` keeps the stored one).
+    pub subject: Option<String>,
+    /// Priority (`None` keeps it).
+    pub priority: Option<String>,
+    /// Product (`None` keeps it).
+    pub product: Option<String>,
+    /// Operator minutes so far (`None` keeps them).
+    pub handling_minutes: Option<u32>,
+    /// Rating.
+    pub rating: Option<u8>,
+    /// Status after the event.
+    pub status: Option<String>,
+    /// Where that status puts the ticket (`None`: open).
+    pub status_class: Option<StatusClass>,
+}
+
+/// The ticket after one (not yet applied) event.
+///
+/// Descriptive fields: the latest word wins, a missing one keeps the old.
+/// The creation event knows when the ticket was opened, even when a status
+/// change arrived before it. The first reply is the earliest. A status
+/// change older than the stored one (a late redelivery) is ignored;
+/// otherwise resolving stamps `resolved_at` once (and un-closes), closing
+/// stamps `closed_at` once, and reopening clears both so the SLA clock runs
+/// again.
+pub fn apply_ticket_event(state: &TicketState, change: &TicketChange) -> TicketState {
+    let at = change.at;
+    let mut next = state.clone();
+    next.subject = change.subject.clone().or(next.subject);
+    next.priority = change.priority.clone().or(next.priority);
+    next.product = change.product.clone().or(next.product);
+    next.handling_minutes = change.handling_minutes.or(next.handling_minutes);
+    next.updated_at = next.updated_at.max(at);
+    if change.kind == TicketEventKind::Created {
+        next.created_at = change.created_at.unwrap_or(at);
+    }
+    if change.kind == TicketEventKind::Reply {
+        next.first_response_at = Some(next.first_response_at.map_or(at, |t| t.min(at)));
+    }
+    if let Some(rating) = change.rating {
+        next.rating = Some(rating);
+    }
+    if let Some(status) = &change.status {
+        let stale = matches!(state.status_at, Some(set) if set > at);
+        if !stale {
+            next.status = Some(status.clone());
+            next.status_at = Some(at);
+            match change.status_class.unwrap_or(StatusClass::Open) {
+                StatusClass::Resolved => {
+                    next.resolved_at = next.resolved_at.or(Some(at));
+                    next.closed_at = None;
+                }
+                StatusClass::Closed => next.closed_at = next.closed_at.or(Some(at)),
+                StatusClass::Open => {
+                    next.resolved_at = None;
+                    next.closed_at = None;
+                }
+            }
+        }
+    }
+    next
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -623,5 +749,188 @@ mod tests {
             ..e.clone()
         };
         assert_ne!(e.idempotency_key(), other.idempotency_key());
+    }
+}
+
+#[cfg(test)]
+mod ticket_state_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn t(minutes: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_700_000_000 + minutes * 60, 0).unwrap_or_default()
+    }
+
+    fn change(kind: TicketEventKind, at: i64) -> TicketChange {
+        TicketChange {
+            kind,
+            at: t(at),
+            created_at: None,
+            subject: None,
+            priority: None,
+            product: None,
+            handling_minutes: None,
+            rating: None,
+            status: None,
+            status_class: None,
+        }
+    }
+
+    fn status(at: i64, name: &str, class: StatusClass) -> TicketChange {
+        TicketChange {
+            status: Some(name.into()),
+            status_class: Some(class),
+            ..change(TicketEventKind::Status, at)
+        }
+    }
+
+    #[test]
+    fn resolve_close_and_reopen() {
+        let open = TicketState::opened(t(0), t(0));
+        let resolved = apply_ticket_event(&open, &status(10, "solved", StatusClass::Resolved));
+        assert_eq!(resolved.resolved_at, Some(t(10)));
+        assert_eq!(resolved.status.as_deref(), Some("solved"));
+        assert!(resolved.is_done());
+        // Solved again later: the first time stays.
+        let again = apply_ticket_event(&resolved, &status(20, "solved", StatusClass::Resolved));
+        assert_eq!(again.resolved_at, Some(t(10)));
+        let closed = apply_ticket_event(&again, &status(30, "closed", StatusClass::Closed));
+        assert_eq!(
+            (closed.resolved_at, closed.closed_at),
+            (Some(t(10)), Some(t(30)))
+        );
+        // Reopened: the SLA clock runs again.
+        let reopened = apply_ticket_event(&closed, &status(40, "open", StatusClass::Open));
+        assert_eq!((reopened.resolved_at, reopened.closed_at), (None, None));
+        assert!(!reopened.is_done());
+        // Resolving a closed ticket un-closes it.
+        let re_resolved = apply_ticket_event(&closed, &status(50, "solved", StatusClass::Resolved));
+        assert_eq!(
+            (re_resolved.resolved_at, re_resolved.closed_at),
+            (Some(t(10)), None)
+        );
+    }
+
+    #[test]
+    fn a_late_status_does_not_undo_a_newer_one() {
+        let open = TicketState::opened(t(0), t(0));
+        let closed = apply_ticket_event(&open, &status(30, "closed", StatusClass::Closed));
+        let late = apply_ticket_event(&closed, &status(20, "open", StatusClass::Open));
+        assert_eq!(late.status.as_deref(), Some("closed"));
+        assert_eq!(late.closed_at, Some(t(30)));
+        assert_eq!(late.status_at, Some(t(30)));
+        // The same time is not late.
+        let same = apply_ticket_event(&closed, &status(30, "open", StatusClass::Open));
+        assert_eq!(same.status.as_deref(), Some("open"));
+    }
+
+    #[test]
+    fn a_status_without_a_class_is_open() {
+        let open = TicketState::opened(t(0), t(0));
+        let closed = apply_ticket_event(&open, &status(5, "closed", StatusClass::Closed));
+        let unclassified = TicketChange {
+            status_class: None,
+            ..status(6, "waiting", StatusClass::Closed)
+        };
+        assert!(!apply_ticket_event(&closed, &unclassified).is_done());
+    }
+
+    #[test]
+    fn creation_replies_ratings_and_fields() {
+        let first = TicketState::opened(t(5), t(5));
+        let created = TicketChange {
+            created_at: Some(t(1)),
+            subject: Some("Broken".into()),
+            ..change(TicketEventKind::Created, 3)
+        };
+        let s = apply_ticket_event(&first, &created);
+        assert_eq!(s.created_at, t(1));
+        assert_eq!(s.updated_at, t(5));
+        assert_eq!(s.subject.as_deref(), Some("Broken"));
+        let s = apply_ticket_event(&s, &change(TicketEventKind::Reply, 9));
+        let s = apply_ticket_event(&s, &change(TicketEventKind::Reply, 7));
+        assert_eq!(s.first_response_at, Some(t(7)));
+        let rated = TicketChange {
+            rating: Some(5),
+            priority: Some("high".into()),
+            ..change(TicketEventKind::Rating, 12)
+        };
+        let s = apply_ticket_event(&s, &rated);
+        assert_eq!((s.rating, s.priority.as_deref()), (Some(5), Some("high")));
+        assert_eq!(s.subject.as_deref(), Some("Broken"));
+        assert_eq!(s.updated_at, t(12));
+        // A creation event without a time dates the ticket at the event.
+        let s = apply_ticket_event(&s, &change(TicketEventKind::Created, 2));
+        assert_eq!(s.created_at, t(2));
+    }
+
+    fn any_class() -> impl Strategy<Value = Option<StatusClass>> {
+        proptest::option::of(prop_oneof![
+            Just(StatusClass::Open),
+            Just(StatusClass::Resolved),
+            Just(StatusClass::Closed)
+        ])
+    }
+
+    fn any_kind() -> impl Strategy<Value = TicketEventKind> {
+        prop_oneof![
+            Just(TicketEventKind::Created),
+            Just(TicketEventKind::Status),
+            Just(TicketEventKind::Rating),
+            Just(TicketEventKind::Reply)
+        ]
+    }
+
+    prop_compose! {
+        fn any_change()(
+            kind in any_kind(),
+            at in 0i64..100,
+            status in proptest::option::of(Just("s".to_owned())),
+            class in any_class(),
+            rating in proptest::option::of(1u8..=5),
+        ) -> TicketChange {
+            TicketChange { status, status_class: class, rating, ..change(kind, at) }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn status_rules_hold_for_any_event_sequence(
+            changes in proptest::collection::vec(any_change(), 1..20)
+        ) {
+            let mut s = TicketState::opened(t(0), t(0));
+            for c in &changes {
+                let next = apply_ticket_event(&s, c);
+                let applied = c.status.is_some() && s.status_at.is_none_or(|set| set <= c.at);
+                if applied {
+                    prop_assert_eq!(next.status_at, Some(c.at));
+                    match c.status_class.unwrap_or(StatusClass::Open) {
+                        StatusClass::Open => prop_assert!(!next.is_done()),
+                        StatusClass::Resolved => {
+                            prop_assert_eq!(next.closed_at, None);
+                            prop_assert_eq!(next.resolved_at, s.resolved_at.or(Some(c.at)));
+                        }
+                        StatusClass::Closed => {
+                            prop_assert_eq!(next.closed_at, s.closed_at.or(Some(c.at)));
+                            prop_assert_eq!(next.resolved_at, s.resolved_at);
+                        }
+                    }
+                } else {
+                    // No status, or a late one: the status side is untouched.
+                    prop_assert_eq!(&next.status, &s.status);
+                    prop_assert_eq!(next.status_at, s.status_at);
+                    prop_assert_eq!(next.resolved_at, s.resolved_at);
+                    prop_assert_eq!(next.closed_at, s.closed_at);
+                }
+                // The status time never goes back; the first reply only
+                // moves earlier; updated_at is the latest event.
+                prop_assert!(next.status_at >= s.status_at);
+                if s.first_response_at.is_some() {
+                    prop_assert!(next.first_response_at <= s.first_response_at);
+                }
+                prop_assert_eq!(next.updated_at, s.updated_at.max(c.at));
+                s = next;
+            }
+        }
     }
 }

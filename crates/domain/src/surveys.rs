@@ -5,8 +5,14 @@
 //! Everything here is pure: the survey page hands the submitted fields and
 //! the questions it had shown to [`Survey::step`], which answers either the
 //! complete answers or the questions to show next (with errors in place).
+//!
+//! Dynamic groups (a [`GroupRule`] of the settings) become a [`GroupFilter`]:
+//! a typed condition tree with a pure evaluator that store backends compile
+//! to their query language.
 
+use crate::automations::GroupRule;
 use crate::settings::FieldError;
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
@@ -662,6 +668,139 @@ impl SurveyTotals {
     }
 }
 
+/// A condition on one survey answer of a group's contact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AnswerCondition {
+    /// The answer is to this survey id, or to a survey of this kind
+    /// (`nps`, `csat`).
+    SurveyOrKind(String),
+    /// The score is at most this.
+    ScoreAtMost(i64),
+    /// The score is at least this.
+    ScoreAtLeast(i64),
+    /// The answer came at or after this time.
+    AnsweredSince(DateTime<Utc>),
+    /// The answer's acquisition channel is this.
+    Channel(String),
+}
+
+/// A condition on a group's contact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContactCondition {
+    /// Some answer of the contact meets every one of these (answers of
+    /// contacts merged into it count as its own).
+    Answered(Vec<AnswerCondition>),
+    /// The contact has this tag.
+    Tagged(String),
+    /// The contact is this one.
+    Is(i64),
+}
+
+/// A dynamic group as a backend-neutral filter: the project's live
+/// contacts meeting every condition. [`GroupFilter::matches`] is its
+/// meaning; each store compiles it to its own query language.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GroupFilter {
+    /// All must hold.
+    pub conditions: Vec<ContactCondition>,
+}
+
+/// One survey answer as a group filter reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnswerFacts {
+    /// The survey's id.
+    pub survey_id: String,
+    /// The survey's kind.
+    pub kind: String,
+    /// The score.
+    pub score: i64,
+    /// When it was answered.
+    pub answered_at: DateTime<Utc>,
+    /// The acquisition channel, when known.
+    pub channel: Option<String>,
+}
+
+/// A contact as a group filter reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GroupCandidate {
+    /// The (surviving) contact's id.
+    pub id: i64,
+    /// Its answers and those of contacts merged into it.
+    pub answers: Vec<AnswerFacts>,
+    /// Its tags.
+    pub tags: Vec<String>,
+}
+
+impl AnswerCondition {
+    /// Whether an answer meets the condition.
+    pub fn matches(&self, answer: &AnswerFacts) -> bool {
+        match self {
+            AnswerCondition::SurveyOrKind(s) => answer.survey_id == *s || answer.kind == *s,
+            AnswerCondition::ScoreAtMost(n) => answer.score <= *n,
+            AnswerCondition::ScoreAtLeast(n) => answer.score >= *n,
+            AnswerCondition::AnsweredSince(t) => answer.answered_at >= *t,
+            AnswerCondition::Channel(c) => answer.channel.as_deref() == Some(c.as_str()),
+        }
+    }
+}
+
+impl ContactCondition {
+    /// Whether a contact meets the condition.
+    pub fn matches(&self, contact: &GroupCandidate) -> bool {
+        match self {
+            ContactCondition::Answered(all) => contact
+                .answers
+                .iter()
+                .any(|a| all.iter().all(|c| c.matches(a))),
+            ContactCondition::Tagged(tag) => contact.tags.iter().any(|t| t == tag),
+            ContactCondition::Is(id) => contact.id == *id,
+        }
+    }
+}
+
+impl GroupFilter {
+    /// The filter of a group rule evaluated at `now` (its "within N days"
+    /// counts back from then), narrowed to one contact with `only`.
+    pub fn from_rule(rule: &GroupRule, now: DateTime<Utc>, only: Option<i64>) -> GroupFilter {
+        let mut conditions = Vec::new();
+        if rule.has_survey_criteria() {
+            let mut answer = Vec::new();
+            if let Some(survey) = &rule.survey {
+                answer.push(AnswerCondition::SurveyOrKind(survey.clone()));
+            }
+            if let Some(n) = rule.score_lte {
+                answer.push(AnswerCondition::ScoreAtMost(n));
+            }
+            if let Some(n) = rule.score_gte {
+                answer.push(AnswerCondition::ScoreAtLeast(n));
+            }
+            if let Some(days) = rule.within_days {
+                let since = now - Duration::days(i64::from(days));
+                // Answer times are kept to the millisecond.
+                let since =
+                    DateTime::from_timestamp_millis(since.timestamp_millis()).unwrap_or(since);
+                answer.push(AnswerCondition::AnsweredSince(since));
+            }
+            if let Some(channel) = &rule.channel {
+                answer.push(AnswerCondition::Channel(channel.clone()));
+            }
+            conditions.push(ContactCondition::Answered(answer));
+        }
+        if let Some(tag) = &rule.tag {
+            conditions.push(ContactCondition::Tagged(tag.clone()));
+        }
+        if let Some(id) = only {
+            conditions.push(ContactCondition::Is(id));
+        }
+        GroupFilter { conditions }
+    }
+
+    /// Whether a live contact belongs to the group.
+    pub fn matches(&self, contact: &GroupCandidate) -> bool {
+        self.conditions.iter().all(|c| c.matches(contact))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -827,5 +966,176 @@ mod tests {
         let mut s = SurveySettings::default();
         s.items.push(Survey::builtin_nps());
         assert_eq!(s.validate().expect_err("dup").field, "surveys.items[2].id");
+    }
+}
+
+#[cfg(test)]
+mod group_filter_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn t(days: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_700_000_000 + days * 86_400, 0).unwrap_or_default()
+    }
+
+    fn answer(
+        survey: &str,
+        kind: &str,
+        score: i64,
+        day: i64,
+        channel: Option<&str>,
+    ) -> AnswerFacts {
+        AnswerFacts {
+            survey_id: survey.into(),
+            kind: kind.into(),
+            score,
+            answered_at: t(day),
+            channel: channel.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_rule_becomes_conditions() {
+        let rule = GroupRule {
+            survey: Some("csat".into()),
+            score_lte: Some(4),
+            within_days: Some(30),
+            tag: Some("vip".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            GroupFilter::from_rule(&rule, t(40), Some(7)),
+            GroupFilter {
+                conditions: vec![
+                    ContactCondition::Answered(vec![
+                        AnswerCondition::SurveyOrKind("csat".into()),
+                        AnswerCondition::ScoreAtMost(4),
+                        AnswerCondition::AnsweredSince(t(10)),
+                    ]),
+                    ContactCondition::Tagged("vip".into()),
+                    ContactCondition::Is(7),
+                ]
+            }
+        );
+        assert_eq!(
+            GroupFilter::from_rule(&GroupRule::default(), t(0), None),
+            GroupFilter::default()
+        );
+    }
+
+    #[test]
+    fn one_answer_must_meet_every_answer_condition() {
+        let filter = GroupFilter::from_rule(
+            &GroupRule {
+                survey: Some("nps".into()),
+                score_gte: Some(9),
+                channel: Some("organic search".into()),
+                ..Default::default()
+            },
+            t(0),
+            None,
+        );
+        let split = GroupCandidate {
+            id: 1,
+            // A promoter from ads and a detractor from search: no single
+            // answer meets all three.
+            answers: vec![
+                answer("q1", "nps", 10, 0, Some("ads")),
+                answer("q1", "nps", 3, 0, Some("organic search")),
+            ],
+            tags: vec![],
+        };
+        assert!(!filter.matches(&split));
+        let one = GroupCandidate {
+            answers: vec![answer("q1", "nps", 9, 0, Some("organic search"))],
+            ..split
+        };
+        assert!(filter.matches(&one));
+    }
+
+    #[test]
+    fn survey_matches_id_or_kind_and_time_is_inclusive() {
+        let a = answer("after-sale", "csat", 5, 10, None);
+        assert!(AnswerCondition::SurveyOrKind("after-sale".into()).matches(&a));
+        assert!(AnswerCondition::SurveyOrKind("csat".into()).matches(&a));
+        assert!(!AnswerCondition::SurveyOrKind("nps".into()).matches(&a));
+        assert!(AnswerCondition::AnsweredSince(t(10)).matches(&a));
+        assert!(!AnswerCondition::AnsweredSince(t(11)).matches(&a));
+        // No channel known: a channel condition fails.
+        assert!(!AnswerCondition::Channel("ads".into()).matches(&a));
+    }
+
+    #[test]
+    fn tags_and_contact() {
+        let c = GroupCandidate {
+            id: 3,
+            answers: vec![],
+            tags: vec!["vip".into()],
+        };
+        assert!(ContactCondition::Tagged("vip".into()).matches(&c));
+        assert!(!ContactCondition::Tagged("churn".into()).matches(&c));
+        assert!(ContactCondition::Is(3).matches(&c));
+        assert!(!ContactCondition::Is(4).matches(&c));
+        // An answer condition without answers fails; an empty filter holds.
+        assert!(!ContactCondition::Answered(vec![]).matches(&c));
+        assert!(GroupFilter::default().matches(&c));
+    }
+
+    prop_compose! {
+        fn any_rule()(
+            survey in proptest::option::of(prop_oneof![Just("nps".to_owned()), Just("q1".to_owned())]),
+            lte in proptest::option::of(0i64..11),
+            gte in proptest::option::of(0i64..11),
+            within in proptest::option::of(0u32..60),
+            tag in proptest::option::of(Just("vip".to_owned())),
+            channel in proptest::option::of(Just("ads".to_owned())),
+        ) -> GroupRule {
+            GroupRule { survey, score_lte: lte, score_gte: gte, within_days: within, tag, channel }
+        }
+    }
+
+    prop_compose! {
+        fn any_candidate()(
+            id in 1i64..5,
+            answers in proptest::collection::vec(
+                (prop_oneof![Just("q1"), Just("q2")], prop_oneof![Just("nps"), Just("csat")], 0i64..11, 0i64..90,
+                 proptest::option::of(prop_oneof![Just("ads"), Just("organic search")])),
+                0..4),
+            vip in any::<bool>(),
+        ) -> GroupCandidate {
+            GroupCandidate {
+                id,
+                answers: answers.into_iter().map(|(s, k, score, day, ch)| answer(s, k, score, day, ch)).collect(),
+                tags: if vip { vec!["vip".into()] } else { vec![] },
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn a_filter_means_what_its_rule_says(rule in any_rule(), c in any_candidate(), only in proptest::option::of(1i64..5)) {
+            let now = t(90);
+            let filter = GroupFilter::from_rule(&rule, now, only);
+            let since = rule.within_days.map(|d| now - Duration::days(i64::from(d)));
+            // The rule read directly, criterion by criterion.
+            let answered = c.answers.iter().any(|a| {
+                rule.survey.as_ref().is_none_or(|s| a.survey_id == *s || a.kind == *s)
+                    && rule.score_lte.is_none_or(|n| a.score <= n)
+                    && rule.score_gte.is_none_or(|n| a.score >= n)
+                    && since.is_none_or(|s| a.answered_at >= s)
+                    && rule.channel.as_ref().is_none_or(|ch| a.channel.as_ref() == Some(ch))
+            });
+            let expected = (!rule.has_survey_criteria() || answered)
+                && rule.tag.as_ref().is_none_or(|tag| c.tags.contains(tag))
+                && only.is_none_or(|id| id == c.id);
+            prop_assert_eq!(filter.matches(&c), expected);
+        }
+
+        #[test]
+        fn more_conditions_never_add_members(rule in any_rule(), c in any_candidate(), extra in 1i64..5) {
+            let filter = GroupFilter::from_rule(&rule, t(90), None);
+            let narrowed = GroupFilter::from_rule(&rule, t(90), Some(extra));
+            prop_assert!(!narrowed.matches(&c) || filter.matches(&c));
+        }
     }
 }

@@ -5,7 +5,11 @@ use crate::conn::{backend_err, query_vec, SqliteStore};
 use crate::projects::ms_to_time;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
-use skvoz_domain::crm::{DealStatus, Identity, IdentityKind, LeadKind};
+use skvoz_domain::crm::{
+    name_to_fill, plan_contact_merge, plan_deal_upsert, plan_lead, ContactResolution, DealPlan,
+    DealState, DealStatus, DealTarget, DealWriteFacts, Identity, IdentityKind, LeadDeal, LeadFacts,
+    LeadKind, StageEntry, StoredDeal,
+};
 use skvoz_domain::Money;
 use skvoz_store::{
     Contact, CrmStore, Deal, DealRecorded, DealStageChangedPayload, DealWrite, Lead,
@@ -73,6 +77,7 @@ pub(crate) fn root_contact(c: &Connection, id: i64) -> rusqlite::Result<i64> {
 
 /// Finds (creating or merging as needed) the one contact of a set of
 /// identities and attaches them all to it. Returns (contact, merged ids).
+/// The decision is [`plan_contact_merge`]'s; this applies it.
 fn resolve_contact(
     tx: &Transaction<'_>,
     project: i64,
@@ -80,28 +85,20 @@ fn resolve_contact(
     name: Option<&str>,
     at: i64,
 ) -> rusqlite::Result<Option<(i64, Vec<i64>)>> {
-    if identities.is_empty() {
-        return Ok(None);
-    }
-    let mut found: Vec<i64> = Vec::new();
+    let mut owners: Vec<Option<i64>> = Vec::with_capacity(identities.len());
     for id in identities {
         let owner: Option<i64> = tx
             .prepare_cached("SELECT contact_id FROM contact_identities WHERE project_id = ?1 AND kind = ?2 AND value = ?3")?
             .query_row(params![project, id.kind.as_str(), id.value], |r| r.get(0))
             .optional()?;
-        if let Some(owner) = owner {
-            let root = root_contact(tx, owner)?;
-            if !found.contains(&root) {
-                found.push(root);
-            }
-        }
+        owners.push(owner.map(|o| root_contact(tx, o)).transpose()?);
     }
-    found.sort_unstable();
-    let (winner, merged) = match found.split_first() {
-        // The oldest contact survives; the others merge into it, keeping
-        // their leads and deals (moved) and their rows (marked merged).
-        Some((&winner, losers)) => {
-            for &loser in losers {
+    let (winner, merged, existed) = match plan_contact_merge(&owners) {
+        ContactResolution::Anonymous => return Ok(None),
+        // The losers keep their leads and deals (moved) and their rows
+        // (marked merged).
+        ContactResolution::Use { winner, losers } => {
+            for &loser in &losers {
                 tx.execute(
                     "UPDATE contact_identities SET contact_id = ?1 WHERE contact_id = ?2",
                     params![winner, loser],
@@ -119,14 +116,14 @@ fn resolve_contact(
                     params![winner, loser],
                 )?;
             }
-            (winner, losers.to_vec())
+            (winner, losers, true)
         }
-        None => {
+        ContactResolution::Create => {
             tx.execute(
                 "INSERT INTO contacts (project_id, name, created_at) VALUES (?1, ?2, ?3)",
                 params![project, name, at],
             )?;
-            (tx.last_insert_rowid(), Vec::new())
+            (tx.last_insert_rowid(), Vec::new(), false)
         }
     };
     for id in identities {
@@ -136,11 +133,16 @@ fn resolve_contact(
         )?
         .execute(params![project, id.kind.as_str(), id.value, winner, at])?;
     }
-    if let Some(name) = name {
-        tx.execute(
-            "UPDATE contacts SET name = ?1 WHERE id = ?2 AND (name IS NULL OR name = '')",
-            params![name, winner],
-        )?;
+    if existed && name.is_some() {
+        let stored: Option<String> = tx
+            .prepare_cached("SELECT name FROM contacts WHERE id = ?1")?
+            .query_row([winner], |r| r.get(0))?;
+        if let Some(name) = name_to_fill(stored.as_deref(), name) {
+            tx.execute(
+                "UPDATE contacts SET name = ?1 WHERE id = ?2",
+                params![name, winner],
+            )?;
+        }
     }
     Ok(Some((winner, merged)))
 }
@@ -162,6 +164,17 @@ fn add_history(
     )?
     .execute(params![deal, stage, status.as_str(), at])?;
     Ok(())
+}
+
+/// Appends a stage-history row a plan asked for.
+fn add_stage_entry(tx: &Connection, deal: i64, entry: &StageEntry) -> rusqlite::Result<()> {
+    add_history(
+        tx,
+        deal,
+        &entry.stage,
+        entry.status,
+        entry.at.timestamp_millis(),
+    )
 }
 
 /// The newest stage-history row id (before a change: its events are the rows
@@ -259,31 +272,38 @@ fn record_lead_tx(
             .optional()?,
         None => None,
     };
-    let repeat_sale = match contact {
+    let has_won = match contact {
         Some(c) => has_won_deal(tx, c, at)?,
         None => false,
     };
+    let plan = plan_lead(&LeadFacts {
+        kind: lead.kind,
+        dedup: policy.dedup,
+        open_deal,
+        has_won_deal: has_won,
+        first_stage: policy.first_stage.clone(),
+        at: lead.created_at,
+    });
     tx.execute(
         "INSERT INTO leads (project_id, kind, source_id, contact_id, visit_id, deal_id, is_duplicate, created_at, payload)
          VALUES (?1, ?2, ?3, ?4, ?5, NULL, 0, ?6, ?7)",
         params![project, lead.kind.as_str(), lead.source_id, contact, lead.visit_id, at, lead.payload.to_string()],
     )?;
     let lead_id = tx.last_insert_rowid();
-    let decision = skvoz_domain::crm::decide_lead(policy.dedup, open_deal);
-    let (deal_id, duplicate) = match decision {
-        // Support tickets are leads of their contact but open no deals.
-        _ if !lead.kind.opens_deal() => (None, false),
-        skvoz_domain::crm::LeadDecision::JoinOpenDeal(deal) => (Some(deal), true),
-        skvoz_domain::crm::LeadDecision::OpenDeal => {
+    let duplicate = plan.duplicate;
+    let deal_id = match &plan.deal {
+        LeadDeal::None => None,
+        LeadDeal::Join(deal) => Some(*deal),
+        LeadDeal::Open(open) => {
             tx.execute(
                 "INSERT INTO deals (project_id, external_id, contact_id, lead_id, visit_id, status, stage, revenue,
                     is_repeat, created_at, updated_at)
                  VALUES (?1, NULL, ?2, ?3, ?4, 'open', ?5, 0, ?6, ?7, ?7)",
-                params![project, contact, lead_id, lead.visit_id, policy.first_stage, repeat_sale, at],
+                params![project, contact, lead_id, lead.visit_id, open.stage, open.is_repeat, at],
             )?;
             let deal = tx.last_insert_rowid();
-            add_history(tx, deal, &policy.first_stage, DealStatus::Open, at)?;
-            (Some(deal), false)
+            add_stage_entry(tx, deal, &open.history)?;
+            Some(deal)
         }
     };
     tx.execute(
@@ -303,10 +323,25 @@ fn record_lead_tx(
         contact_id,
         deal_id,
         duplicate,
-        repeat_sale: repeat_sale && !duplicate && deal_id.is_some(),
+        repeat_sale: plan.repeat_sale,
         merged,
         replayed: false,
     })
+}
+
+/// The fields of a stored deal the upsert rules read.
+fn deal_state(deal: &Deal) -> DealState {
+    DealState {
+        id: deal.id,
+        contact_id: deal.contact_id,
+        visit_id: deal.visit_id,
+        status: deal.status,
+        stage: deal.stage.clone(),
+        revenue: deal.revenue,
+        profit: deal.profit,
+        product: deal.product.clone(),
+        closed_at: deal.closed_at,
+    }
 }
 
 fn upsert_deal_tx(
@@ -315,184 +350,151 @@ fn upsert_deal_tx(
     w: &DealWrite,
 ) -> rusqlite::Result<DealRecorded> {
     let at = w.at.timestamp_millis();
-    let existing: Option<(Deal, Option<i64>)> = tx
+    let existing: Option<StoredDeal> = tx
         .query_row(
             &format!("SELECT {DEAL_COLUMNS}, source_updated_at FROM deals WHERE project_id = ?1 AND external_id = ?2"),
             params![project, w.external_id],
-            |r| Ok((deal_from_row(r)?, r.get(13)?)),
+            |r| {
+                Ok(StoredDeal {
+                    state: deal_state(&deal_from_row(r)?),
+                    source_updated_at: r.get::<_, Option<i64>>(13)?.map(ms_to_time),
+                })
+            },
         )
         .optional()?;
     let mark = history_mark(tx)?;
     let resolved = resolve_contact(tx, project, &w.identities, None, at)?;
     let contact = resolved.as_ref().map(|(c, _)| *c);
 
-    let (deal, created, adopted) = match existing {
-        Some((deal, source_updated)) => {
-            // An update older than what we stored is a late redelivery.
-            if let (Some(stored), Some(incoming)) = (source_updated, w.source_updated_at) {
-                if incoming.timestamp_millis() < stored {
-                    return Ok(DealRecorded {
-                        deal_id: deal.id,
-                        created: false,
-                        adopted: false,
-                        changed: false,
-                        stage_changed: false,
-                        contact_id: deal.contact_id,
-                    });
-                }
-            }
-            (deal, false, false)
+    // The contact's open deal a lead opened, for a deal seen the first time.
+    let open_internal: Option<DealState> = match (&existing, contact) {
+        (None, Some(c)) => tx
+            .query_row(
+                &format!(
+                    "SELECT {DEAL_COLUMNS} FROM deals WHERE contact_id = ?1 AND external_id IS NULL AND status = 'open'
+                     ORDER BY created_at DESC LIMIT 1"
+                ),
+                [c],
+                deal_from_row,
+            )
+            .optional()?
+            .map(|d| deal_state(&d)),
+        _ => None,
+    };
+    let facts = DealWriteFacts {
+        status: w.status,
+        stage: w.stage.clone(),
+        default_stage: w.default_stage.clone(),
+        revenue: w.revenue,
+        profit: w.profit,
+        product: w.product.clone(),
+        created_at: w.created_at,
+        closed_at: w.closed_at,
+        visit_id: w.visit_id,
+        source_updated_at: w.source_updated_at,
+        at: w.at,
+    };
+    // Whether a new deal is a repeat sale: asked only when one is created.
+    let repeat = match (&existing, &open_internal, contact) {
+        (None, None, Some(c)) => has_won_deal(tx, c, facts.created_at_or_now().timestamp_millis())?,
+        _ => false,
+    };
+    let plan = plan_deal_upsert(
+        existing.as_ref(),
+        open_internal.as_ref(),
+        contact,
+        &facts,
+        repeat,
+    );
+    let changes = match plan {
+        DealPlan::Ignore {
+            deal_id,
+            contact_id,
+        } => {
+            return Ok(DealRecorded {
+                deal_id,
+                created: false,
+                adopted: false,
+                changed: false,
+                stage_changed: false,
+                contact_id,
+            })
         }
-        None => {
-            // A lead may have opened a deal for this person already: the
-            // CRM's deal is that deal, not a second one.
-            let open_internal: Option<Deal> = match contact {
-                Some(c) => tx
-                    .query_row(
-                        &format!(
-                            "SELECT {DEAL_COLUMNS} FROM deals WHERE contact_id = ?1 AND external_id IS NULL AND status = 'open'
-                             ORDER BY created_at DESC LIMIT 1"
-                        ),
-                        [c],
-                        deal_from_row,
-                    )
-                    .optional()?,
-                None => None,
-            };
-            match open_internal {
-                Some(deal) => {
-                    tx.execute(
-                        "UPDATE deals SET external_id = ?1 WHERE id = ?2",
-                        params![w.external_id, deal.id],
-                    )?;
-                    (deal, false, true)
-                }
-                None => {
-                    let created_at = w.created_at.unwrap_or(w.at).timestamp_millis();
-                    let repeat = match contact {
-                        Some(c) => has_won_deal(tx, c, created_at)?,
-                        None => false,
-                    };
-                    let status = w.status.unwrap_or(DealStatus::Open);
-                    let stage = w.stage.clone().unwrap_or_else(|| w.default_stage.clone());
-                    let closed_at = (status != DealStatus::Open)
-                        .then(|| w.closed_at.map(|t| t.timestamp_millis()).unwrap_or(at));
-                    tx.execute(
-                        "INSERT INTO deals (project_id, external_id, contact_id, visit_id, status, stage, revenue, is_repeat,
-                            created_at, closed_at, updated_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9, ?10)",
-                        params![
-                            project,
-                            w.external_id,
-                            contact,
-                            w.visit_id,
-                            status.as_str(),
-                            stage,
-                            repeat,
-                            created_at,
-                            closed_at,
-                            at
-                        ],
-                    )?;
-                    let id = tx.last_insert_rowid();
-                    // Every deal starts in the first stage; a deal first
-                    // seen already closed entered its final stage when it
-                    // closed.
-                    match closed_at {
-                        Some(closed) => {
-                            if stage != w.default_stage {
-                                add_history(
-                                    tx,
-                                    id,
-                                    &w.default_stage,
-                                    DealStatus::Open,
-                                    created_at.min(closed),
-                                )?;
-                            }
-                            add_history(tx, id, &stage, status, closed)?;
-                        }
-                        None => add_history(tx, id, &stage, status, created_at)?,
-                    }
-                    let deal = Deal {
-                        id,
-                        external_id: Some(w.external_id.clone()),
-                        contact_id: contact,
-                        lead_id: None,
-                        visit_id: w.visit_id,
-                        status,
-                        stage,
-                        revenue: Money::ZERO,
-                        profit: None,
-                        product: None,
-                        is_repeat: repeat,
-                        created_at: ms_to_time(created_at),
-                        closed_at: closed_at.map(ms_to_time),
-                    };
-                    (deal, true, false)
-                }
-            }
-        }
+        DealPlan::Apply(changes) => changes,
     };
 
-    let status = w.status.unwrap_or(deal.status);
-    let stage = w.stage.clone().unwrap_or_else(|| deal.stage.clone());
-    let revenue = w.revenue.unwrap_or(deal.revenue);
-    let profit = w.profit.or(deal.profit);
-    let product = w.product.clone().or(deal.product.clone());
-    let contact_id = deal.contact_id.or(contact);
-    let visit_id = deal.visit_id.or(w.visit_id);
-    let closed_at = match status {
-        DealStatus::Open => None,
-        _ => Some(w.closed_at.or(deal.closed_at).unwrap_or(w.at)),
+    let deal_id = match &changes.target {
+        DealTarget::Existing(id) => *id,
+        DealTarget::Adopt(id) => {
+            tx.execute(
+                "UPDATE deals SET external_id = ?1 WHERE id = ?2",
+                params![w.external_id, id],
+            )?;
+            *id
+        }
+        DealTarget::Create(new) => {
+            tx.execute(
+                "INSERT INTO deals (project_id, external_id, contact_id, visit_id, status, stage, revenue, is_repeat,
+                    created_at, closed_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9, ?10)",
+                params![
+                    project,
+                    w.external_id,
+                    new.contact_id,
+                    new.visit_id,
+                    new.status.as_str(),
+                    new.stage,
+                    new.is_repeat,
+                    new.created_at.timestamp_millis(),
+                    new.closed_at.map(|t| t.timestamp_millis()),
+                    at
+                ],
+            )?;
+            let id = tx.last_insert_rowid();
+            for entry in &new.history {
+                add_stage_entry(tx, id, entry)?;
+            }
+            id
+        }
     };
-    let stage_changed = stage != deal.stage || status != deal.status;
-    let changed = stage_changed
-        || revenue != deal.revenue
-        || profit != deal.profit
-        || product != deal.product
-        || contact_id != deal.contact_id
-        || visit_id != deal.visit_id
-        || closed_at != deal.closed_at;
-    if changed {
+    if let Some(u) = &changes.update {
         tx.execute(
             "UPDATE deals SET status = ?1, stage = ?2, revenue = ?3, profit = ?4, product = ?5, contact_id = ?6,
                 visit_id = ?7, closed_at = ?8, updated_at = ?9 WHERE id = ?10",
             params![
-                status.as_str(),
-                stage,
-                revenue.0,
-                profit.map(|p| p.0),
-                product,
-                contact_id,
-                visit_id,
-                closed_at.map(|t| t.timestamp_millis()),
-                at,
-                deal.id
+                u.status.as_str(),
+                u.stage,
+                u.revenue.0,
+                u.profit.map(|p| p.0),
+                u.product,
+                u.contact_id,
+                u.visit_id,
+                u.closed_at.map(|t| t.timestamp_millis()),
+                u.updated_at.timestamp_millis(),
+                deal_id
             ],
         )?;
     }
-    if let Some(src) = w.source_updated_at {
+    if let Some(src) = changes.source_updated_at {
         tx.execute(
             "UPDATE deals SET source_updated_at = max(coalesce(source_updated_at, 0), ?1) WHERE id = ?2",
-            params![src.timestamp_millis(), deal.id],
+            params![src.timestamp_millis(), deal_id],
         )?;
     }
-    if stage_changed {
-        let when = closed_at
-            .filter(|_| status != DealStatus::Open)
-            .unwrap_or(w.at);
-        add_history(tx, deal.id, &stage, status, when.timestamp_millis())?;
+    if let Some(entry) = &changes.stage_entry {
+        add_stage_entry(tx, deal_id, entry)?;
     }
+    let (created, stage_changed) = (changes.created(), changes.stage_changed);
     if stage_changed || created {
-        emit_stage_events(tx, project, deal.id, mark)?;
+        emit_stage_events(tx, project, deal_id, mark)?;
     }
     Ok(DealRecorded {
-        deal_id: deal.id,
+        deal_id,
         created,
-        adopted,
-        changed: changed || created,
+        adopted: changes.adopted(),
+        changed: changes.changed,
         stage_changed,
-        contact_id,
+        contact_id: changes.contact_id,
     })
 }
 

@@ -4,9 +4,11 @@
 use crate::conn::{backend_err, map_unique, query_vec};
 use crate::projects::ms_to_time;
 use crate::SqliteStore;
-use chrono::{DateTime, Duration, Utc};
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use chrono::{DateTime, Utc};
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 use skvoz_domain::automations::GroupRule;
+use skvoz_domain::surveys::{AnswerCondition, ContactCondition, GroupFilter};
 use skvoz_domain::ProjectId;
 use skvoz_store::{
     AnswerOutcome, GroupMember, Invitation, NewAnswer, NewInvitation, Scope, StoreResult,
@@ -158,48 +160,75 @@ fn answer_tx(
     })
 }
 
-/// The group query: the project's live contacts (merged ones count as
-/// their survivor) meeting every criterion of the rule.
-fn group_sql(rule: &GroupRule, only: bool) -> String {
+/// SQL parameters numbered as they are added (`?1` is always the project).
+struct SqlParams(Vec<Value>);
+
+impl SqlParams {
+    /// Adds a parameter; answers its placeholder.
+    fn push(&mut self, v: Value) -> String {
+        self.0.push(v);
+        format!("?{}", self.0.len())
+    }
+}
+
+/// The SQL of one answer condition on the answer row `a`.
+fn answer_condition_sql(c: &AnswerCondition, p: &mut SqlParams) -> String {
+    match c {
+        AnswerCondition::SurveyOrKind(s) => {
+            let s = p.push(Value::Text(s.clone()));
+            format!("(a.survey_id = {s} OR a.kind = {s})")
+        }
+        AnswerCondition::ScoreAtMost(n) => format!("a.score <= {}", p.push(Value::Integer(*n))),
+        AnswerCondition::ScoreAtLeast(n) => format!("a.score >= {}", p.push(Value::Integer(*n))),
+        AnswerCondition::AnsweredSince(t) => format!(
+            "a.answered_at >= {}",
+            p.push(Value::Integer(t.timestamp_millis()))
+        ),
+        AnswerCondition::Channel(ch) => format!("a.channel = {}", p.push(Value::Text(ch.clone()))),
+    }
+}
+
+/// The SQL of one contact condition on the contact row `c`.
+fn contact_condition_sql(c: &ContactCondition, p: &mut SqlParams) -> String {
+    match c {
+        ContactCondition::Answered(all) => {
+            // Answers of a contact merged into `c` count as `c`'s.
+            let mut a = vec![
+                "a.project_id = ?1".to_owned(),
+                "COALESCE(ac.merged_into, a.contact_id) = c.id".to_owned(),
+            ];
+            a.extend(all.iter().map(|cond| answer_condition_sql(cond, p)));
+            format!(
+                "EXISTS (SELECT 1 FROM survey_answers a LEFT JOIN contacts ac ON ac.id = a.contact_id WHERE {})",
+                a.join(" AND ")
+            )
+        }
+        ContactCondition::Tagged(tag) => format!(
+            "EXISTS (SELECT 1 FROM contact_tags t WHERE t.project_id = ?1 AND t.contact_id = c.id AND t.tag = {})",
+            p.push(Value::Text(tag.clone()))
+        ),
+        ContactCondition::Is(id) => format!("c.id = {}", p.push(Value::Integer(*id))),
+    }
+}
+
+/// The group query compiled from its filter: the project's live contacts
+/// (merged ones count as their survivor) meeting every condition, with
+/// their e-mail, phone and latest answer, at most `limit`. Returns the SQL
+/// and its parameters.
+fn group_sql(project: i64, filter: &GroupFilter, limit: i64) -> (String, Vec<Value>) {
+    let mut p = SqlParams(vec![Value::Integer(project)]);
     let mut conds = vec![
         "c.project_id = ?1".to_owned(),
         "c.merged_into IS NULL".to_owned(),
     ];
-    if rule.has_survey_criteria() {
-        let mut a = vec![
-            "a.project_id = ?1".to_owned(),
-            "COALESCE(ac.merged_into, a.contact_id) = c.id".to_owned(),
-        ];
-        if rule.survey.is_some() {
-            a.push("(a.survey_id = ?2 OR a.kind = ?2)".to_owned());
-        }
-        if rule.score_lte.is_some() {
-            a.push("a.score <= ?3".to_owned());
-        }
-        if rule.score_gte.is_some() {
-            a.push("a.score >= ?4".to_owned());
-        }
-        if rule.within_days.is_some() {
-            a.push("a.answered_at >= ?5".to_owned());
-        }
-        if rule.channel.is_some() {
-            a.push("a.channel = ?6".to_owned());
-        }
-        conds.push(format!(
-            "EXISTS (SELECT 1 FROM survey_answers a LEFT JOIN contacts ac ON ac.id = a.contact_id WHERE {})",
-            a.join(" AND ")
-        ));
-    }
-    if rule.tag.is_some() {
-        conds.push(
-            "EXISTS (SELECT 1 FROM contact_tags t WHERE t.project_id = ?1 AND t.contact_id = c.id AND t.tag = ?7)"
-                .to_owned(),
-        );
-    }
-    if only {
-        conds.push("c.id = ?8".to_owned());
-    }
-    format!(
+    conds.extend(
+        filter
+            .conditions
+            .iter()
+            .map(|cond| contact_condition_sql(cond, &mut p)),
+    );
+    let limit = p.push(Value::Integer(limit));
+    let sql = format!(
         "SELECT c.id, c.name,
             (SELECT value FROM contact_identities WHERE contact_id = c.id AND kind = 'email' ORDER BY first_seen LIMIT 1),
             (SELECT value FROM contact_identities WHERE contact_id = c.id AND kind = 'phone' ORDER BY first_seen LIMIT 1),
@@ -209,9 +238,10 @@ fn group_sql(rule: &GroupRule, only: bool) -> String {
             SELECT a2.id FROM survey_answers a2 LEFT JOIN contacts ac2 ON ac2.id = a2.contact_id
             WHERE a2.project_id = ?1 AND COALESCE(ac2.merged_into, a2.contact_id) = c.id
             ORDER BY a2.answered_at DESC, a2.id DESC LIMIT 1)
-         WHERE {} ORDER BY c.id LIMIT ?9",
+         WHERE {} ORDER BY c.id LIMIT {limit}",
         conds.join(" AND ")
-    )
+    );
+    (sql, p.0)
 }
 
 #[async_trait::async_trait]
@@ -308,39 +338,26 @@ impl SurveyStore for SqliteStore {
         only: Option<i64>,
         limit: usize,
     ) -> StoreResult<Vec<GroupMember>> {
-        let rule = rule.clone();
+        let filter = GroupFilter::from_rule(rule, now, only);
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.read(move |c| {
-            let since = rule
-                .within_days
-                .map(|d| (now - Duration::days(i64::from(d))).timestamp_millis());
-            query_vec(
-                c,
-                &group_sql(&rule, only.is_some()),
-                params![
-                    scope.project().0,
-                    rule.survey,
-                    rule.score_lte,
-                    rule.score_gte,
-                    since,
-                    rule.channel,
-                    rule.tag,
-                    only,
-                    limit
-                ],
-                |r| {
-                    Ok(GroupMember {
-                        contact_id: r.get(0)?,
-                        name: r.get(1)?,
-                        email: r.get(2)?,
-                        phone: r.get(3)?,
-                        last_score: r.get(4)?,
-                        last_survey: r.get(5)?,
-                        channel: r.get(6)?,
-                    })
-                },
-            )
+            let (sql, params) = group_sql(scope.project().0, &filter, limit);
+            query_vec(c, &sql, params_from_iter(params), |r| {
+                Ok(GroupMember {
+                    contact_id: r.get(0)?,
+                    name: r.get(1)?,
+                    email: r.get(2)?,
+                    phone: r.get(3)?,
+                    last_score: r.get(4)?,
+                    last_survey: r.get(5)?,
+                    channel: r.get(6)?,
+                })
+            })
         })
         .await
     }
 }
+
+#[cfg(test)]
+#[path = "surveys_group_tests.rs"]
+mod group_tests;

@@ -9,7 +9,7 @@ use crate::projects::ms_to_time;
 use crate::visits::{visit_from_row, VISIT_COLUMNS};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Row, Transaction};
-use skvoz_domain::service::{StatusClass, TicketEventKind};
+use skvoz_domain::service::{apply_ticket_event, TicketChange, TicketEventKind, TicketState};
 use skvoz_store::{
     ContactVisits, Scope, StoreResult, Ticket, TicketClosedPayload, TicketEventRecord,
     TicketRecorded, TicketStore, TicketWrite, Visit,
@@ -46,23 +46,6 @@ fn ticket_from_row(r: &Row<'_>) -> rusqlite::Result<Ticket> {
     })
 }
 
-/// The ticket exists and is resolved or closed.
-fn is_done(
-    tx: &Transaction<'_>,
-    project: i64,
-    provider: &str,
-    external_id: &str,
-) -> rusqlite::Result<bool> {
-    Ok(tx
-        .prepare_cached(
-            "SELECT coalesce(closed_at, resolved_at) IS NOT NULL FROM tickets
-             WHERE project_id = ?1 AND provider = ?2 AND external_id = ?3",
-        )?
-        .query_row(params![project, provider, external_id], |r| r.get(0))
-        .optional()?
-        .unwrap_or(false))
-}
-
 /// Appends `ticket.closed` when the ticket is now resolved or closed (the
 /// caller knows it was not before this event).
 fn emit_closed(tx: &Transaction<'_>, project: i64, ticket_id: i64) -> rusqlite::Result<()> {
@@ -77,31 +60,68 @@ fn emit_closed(tx: &Transaction<'_>, project: i64, ticket_id: i64) -> rusqlite::
     Ok(())
 }
 
+/// The state columns of a ticket, in [`ticket_state_from_row`]'s order.
+const TICKET_STATE_COLUMNS: &str =
+    "id, lead_id, created_at, updated_at, subject, priority, product, handling_minutes, \
+     first_response_at, rating, status, status_at, resolved_at, closed_at";
+
+/// A ticket's id, lead and the state its events change.
+fn ticket_state_from_row(r: &Row<'_>) -> rusqlite::Result<(i64, Option<i64>, TicketState)> {
+    let time = |i: usize| -> rusqlite::Result<Option<DateTime<Utc>>> {
+        Ok(r.get::<_, Option<i64>>(i)?.map(ms_to_time))
+    };
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        TicketState {
+            created_at: ms_to_time(r.get(2)?),
+            updated_at: ms_to_time(r.get(3)?),
+            subject: r.get(4)?,
+            priority: r.get(5)?,
+            product: r.get(6)?,
+            handling_minutes: r
+                .get::<_, Option<i64>>(7)?
+                .and_then(|v| u32::try_from(v).ok()),
+            first_response_at: time(8)?,
+            rating: r
+                .get::<_, Option<i64>>(9)?
+                .and_then(|v| u8::try_from(v).ok()),
+            status: r.get(10)?,
+            status_at: time(11)?,
+            resolved_at: time(12)?,
+            closed_at: time(13)?,
+        },
+    ))
+}
+
+/// Applies one help-desk event; also answers whether the ticket was done
+/// (resolved or closed) before it. The new state is
+/// [`apply_ticket_event`]'s.
 fn record_tx(
     tx: &Transaction<'_>,
     project: i64,
     w: &TicketWrite,
-) -> rusqlite::Result<TicketRecorded> {
+) -> rusqlite::Result<(TicketRecorded, bool)> {
     let at = w.at.timestamp_millis();
-    let existing: Option<(i64, Option<i64>)> = tx
-        .prepare_cached(
-            "SELECT id, lead_id FROM tickets WHERE project_id = ?1 AND provider = ?2 AND external_id = ?3",
-        )?
-        .query_row(params![project, w.provider, w.external_id], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+    let existing = tx
+        .prepare_cached(&format!(
+            "SELECT {TICKET_STATE_COLUMNS} FROM tickets WHERE project_id = ?1 AND provider = ?2 AND external_id = ?3"
+        ))?
+        .query_row(params![project, w.provider, w.external_id], ticket_state_from_row)
         .optional()?;
-    let (ticket_id, lead_id, created) = match existing {
-        Some((id, lead)) => (id, lead, false),
+    let (ticket_id, lead_id, state, created) = match existing {
+        Some((id, lead, state)) => (id, lead, state, false),
         None => {
-            let created_at = w.created_at.map_or(at, |t| t.timestamp_millis());
+            let created_at = w.created_at.unwrap_or(w.at);
             tx.prepare_cached(
                 "INSERT INTO tickets (project_id, provider, external_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?
-            .execute(params![project, w.provider, w.external_id, created_at, at])?;
-            (tx.last_insert_rowid(), None, true)
+            .execute(params![project, w.provider, w.external_id, created_at.timestamp_millis(), at])?;
+            let state = TicketState::opened(created_at, w.at);
+            (tx.last_insert_rowid(), None, state, true)
         }
     };
+    let done_before = state.is_done();
     let inserted = tx
         .prepare_cached(
             "INSERT INTO ticket_events (ticket_id, event_id, kind, status, rating, at, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
@@ -117,84 +137,57 @@ fn record_tx(
             w.raw.to_string()
         ])?;
     if inserted == 0 {
-        return Ok(TicketRecorded {
+        let out = TicketRecorded {
             ticket_id,
             created: false,
             replayed: true,
             lead_id,
-        });
+        };
+        return Ok((out, done_before));
     }
-    // Descriptive fields: the latest word wins, a missing one keeps the old.
+    let next = apply_ticket_event(
+        &state,
+        &TicketChange {
+            kind: w.kind,
+            at: w.at,
+            created_at: w.created_at,
+            subject: w.subject.clone(),
+            priority: w.priority.clone(),
+            product: w.product.clone(),
+            handling_minutes: w.handling_minutes,
+            rating: w.rating,
+            status: w.status.clone(),
+            status_class: w.status_class,
+        },
+    );
+    let ms = |t: Option<DateTime<Utc>>| t.map(|t| t.timestamp_millis());
     tx.prepare_cached(
-        "UPDATE tickets SET subject = coalesce(?1, subject), priority = coalesce(?2, priority),
-            product = coalesce(?3, product), handling_minutes = coalesce(?4, handling_minutes),
-            updated_at = max(updated_at, ?5) WHERE id = ?6",
+        "UPDATE tickets SET created_at = ?1, updated_at = ?2, subject = ?3, priority = ?4, product = ?5,
+            handling_minutes = ?6, first_response_at = ?7, rating = ?8, status = ?9, status_at = ?10,
+            resolved_at = ?11, closed_at = ?12 WHERE id = ?13",
     )?
     .execute(params![
-        w.subject,
-        w.priority,
-        w.product,
-        w.handling_minutes.map(i64::from),
-        at,
+        next.created_at.timestamp_millis(),
+        next.updated_at.timestamp_millis(),
+        next.subject,
+        next.priority,
+        next.product,
+        next.handling_minutes.map(i64::from),
+        ms(next.first_response_at),
+        next.rating.map(i64::from),
+        next.status,
+        ms(next.status_at),
+        ms(next.resolved_at),
+        ms(next.closed_at),
         ticket_id
     ])?;
-    if w.kind == TicketEventKind::Created {
-        // The creation event knows when the ticket was opened, even when a
-        // status change arrived before it.
-        let created_at = w.created_at.map_or(at, |t| t.timestamp_millis());
-        tx.execute(
-            "UPDATE tickets SET created_at = ?1 WHERE id = ?2",
-            params![created_at, ticket_id],
-        )?;
-    }
-    if w.kind == TicketEventKind::Reply {
-        tx.execute(
-            "UPDATE tickets SET first_response_at = min(coalesce(first_response_at, ?1), ?1) WHERE id = ?2",
-            params![at, ticket_id],
-        )?;
-    }
-    if let Some(rating) = w.rating {
-        tx.execute(
-            "UPDATE tickets SET rating = ?1 WHERE id = ?2",
-            params![i64::from(rating), ticket_id],
-        )?;
-    }
-    if let Some(status) = &w.status {
-        // An older status change redelivered late does not undo a newer one.
-        let changed = tx.execute(
-            "UPDATE tickets SET status = ?1, status_at = ?2 WHERE id = ?3 AND (status_at IS NULL OR status_at <= ?2)",
-            params![status, at, ticket_id],
-        )?;
-        if changed > 0 {
-            match w.status_class.unwrap_or(StatusClass::Open) {
-                StatusClass::Resolved => {
-                    tx.execute(
-                        "UPDATE tickets SET resolved_at = coalesce(resolved_at, ?1), closed_at = NULL WHERE id = ?2",
-                        params![at, ticket_id],
-                    )?;
-                }
-                StatusClass::Closed => {
-                    tx.execute(
-                        "UPDATE tickets SET closed_at = coalesce(closed_at, ?1) WHERE id = ?2",
-                        params![at, ticket_id],
-                    )?;
-                }
-                StatusClass::Open => {
-                    // Reopened: the SLA clock runs again.
-                    tx.execute(
-                        "UPDATE tickets SET resolved_at = NULL, closed_at = NULL WHERE id = ?1",
-                        params![ticket_id],
-                    )?;
-                }
-            }
-        }
-    }
-    Ok(TicketRecorded {
+    let out = TicketRecorded {
         ticket_id,
         created,
         replayed: false,
         lead_id,
-    })
+    };
+    Ok((out, done_before))
 }
 
 fn ticket_query(
@@ -220,9 +213,7 @@ impl TicketStore for SqliteStore {
         self.write(move |c| {
             let project = scope.project().0;
             let tx = c.transaction().map_err(backend_err)?;
-            let done_before =
-                is_done(&tx, project, &write.provider, &write.external_id).map_err(backend_err)?;
-            let out = record_tx(&tx, project, &write).map_err(backend_err)?;
+            let (out, done_before) = record_tx(&tx, project, &write).map_err(backend_err)?;
             if !out.replayed && !done_before {
                 emit_closed(&tx, project, out.ticket_id).map_err(backend_err)?;
             }
