@@ -132,7 +132,10 @@ impl SqliteStore {
         let path = options.path.clone();
         if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(folder).map_err(|e| {
-                backend_err(format!("cannot create data folder {}: {e}", folder.display()))
+                backend_err(format!(
+                    "cannot create data folder {}: {e}",
+                    folder.display()
+                ))
             })?;
         }
         let mut writer = Connection::open(&path).map_err(backend_err)?;
