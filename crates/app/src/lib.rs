@@ -7,6 +7,7 @@ pub mod auth;
 pub mod automations;
 pub mod calls;
 pub mod chats;
+pub mod context;
 pub mod crm;
 pub mod demo;
 mod error;
@@ -42,7 +43,7 @@ pub struct App {
     /// Dashboard users and sessions.
     pub auth: auth::AuthService,
     /// Per-project contexts cached for hot paths.
-    pub contexts: Arc<tracking::context::ContextCache>,
+    pub contexts: Arc<context::ContextCache>,
     /// Visit tracking.
     pub tracking: tracking::TrackingService,
     /// Leads.
@@ -96,7 +97,7 @@ impl App {
 
     /// Builds every service with options.
     pub fn with_options(store: DynStore, options: AppOptions) -> App {
-        let contexts = Arc::new(tracking::context::ContextCache::new(store.clone()));
+        let contexts = Arc::new(context::ContextCache::new(store.clone()));
         let tracking =
             tracking::TrackingService::new(store.clone(), contexts.clone(), options.geoip);
         let leads = crm::LeadService::new(store.clone());

@@ -20,7 +20,7 @@ pub struct SettingsView {
 #[derive(Clone)]
 pub struct SettingsService {
     store: DynStore,
-    contexts: std::sync::Arc<crate::tracking::context::ContextCache>,
+    contexts: std::sync::Arc<crate::context::ContextCache>,
 }
 
 /// Reads and parses a project's stored settings with their version.
@@ -46,10 +46,7 @@ fn render(settings: &ProjectSettings) -> Result<Value, AppError> {
 
 impl SettingsService {
     /// Over a store.
-    pub fn new(
-        store: DynStore,
-        contexts: std::sync::Arc<crate::tracking::context::ContextCache>,
-    ) -> Self {
+    pub fn new(store: DynStore, contexts: std::sync::Arc<crate::context::ContextCache>) -> Self {
         SettingsService { store, contexts }
     }
 

@@ -5,11 +5,11 @@
 #![allow(clippy::unwrap_used)]
 
 use serde_json::{json, Value};
+use skvoz_app::context::ProjectContext;
 use skvoz_app::inbound::{
     self, Bitrix24Webhook, CalltouchWebhook, Delivery, Failure, PayloadKeeper, Recorded, Rejected,
     Webhook,
 };
-use skvoz_app::tracking::context::ProjectContext;
 use skvoz_app::{App, AppError};
 use skvoz_backends::{test_store, TestStore};
 use skvoz_store::Scope;

@@ -14,7 +14,7 @@ use serde_json::Value;
 use skvoz_connectors::helpdesk::helpdeskeddy::{
     parse_webhook, rest_ticket_events, HelpDeskEddyClient, HelpDeskEddyError,
 };
-use skvoz_domain::service::TicketEventKind;
+use skvoz_domain::support::TicketEventKind;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -16,8 +16,8 @@ pub mod metrics;
 pub mod money;
 pub mod outbound;
 pub mod project;
-pub mod service;
 pub mod settings;
+pub mod support;
 pub mod surveys;
 pub mod traffic;
 

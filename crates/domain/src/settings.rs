@@ -35,7 +35,7 @@ pub struct ProjectSettings {
     /// Call tracking: number pools, call rules, telephony webhooks.
     pub calltracking: crate::calltracking::CallTrackingSettings,
     /// Customer service: ticket cost, help desk, the operator card.
-    pub service: crate::service::ServiceSettings,
+    pub service: crate::support::ServiceSettings,
     /// Outgoing webhooks, signed with `X-Skvoz-Signature`.
     pub webhooks: Vec<crate::outbound::WebhookEndpoint>,
     /// Conversions to GA4 and Yandex Metrika.

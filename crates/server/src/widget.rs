@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use skvoz_app::tickets::card::ContactCard;
-use skvoz_domain::service::PriorityHint;
+use skvoz_domain::support::PriorityHint;
 use std::fmt::Write as _;
 
 /// The card's language.

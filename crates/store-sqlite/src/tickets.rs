@@ -9,7 +9,7 @@ use crate::projects::ms_to_time;
 use crate::visits::{visit_from_row, VISIT_COLUMNS};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Row, Transaction};
-use skvoz_domain::service::{apply_ticket_event, TicketChange, TicketEventKind, TicketState};
+use skvoz_domain::support::{apply_ticket_event, TicketChange, TicketEventKind, TicketState};
 use skvoz_store::{
     ContactVisits, Scope, StoreResult, Ticket, TicketClosedPayload, TicketEventRecord,
     TicketRecorded, TicketStore, TicketWrite, Visit,

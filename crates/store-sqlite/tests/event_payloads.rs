@@ -7,7 +7,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde_json::json;
 use skvoz_domain::calltracking::CallAttribution;
 use skvoz_domain::crm::{DealStatus, Identity, IdentityKind, LeadKind};
-use skvoz_domain::service::{StatusClass, TicketEventKind};
+use skvoz_domain::support::{StatusClass, TicketEventKind};
 use skvoz_domain::{Money, ProjectName};
 use skvoz_store::{
     AnswerOutcome, CallStore, ChatStore, CrmStore, DealWrite, DialogPolicy, EventKind, EventStore,

@@ -11,7 +11,7 @@ use crate::{Scope, StoreResult, Visit};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use skvoz_domain::service::{StatusClass, TicketEventKind, TicketFacts};
+use skvoz_domain::support::{StatusClass, TicketEventKind, TicketFacts};
 
 /// A ticket as stored.
 #[derive(Debug, Clone, PartialEq, Serialize)]

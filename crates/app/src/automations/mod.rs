@@ -19,8 +19,8 @@
 
 pub mod smtp;
 
+use crate::context::{ContextCache, ProjectContext};
 use crate::surveys::{survey_url, InviteTarget, SurveyService};
-use crate::tracking::context::{ContextCache, ProjectContext};
 use crate::{AppError, DynStore};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};

@@ -10,7 +10,7 @@
 //! After a restart, [`NumberPools::warm_up`] restores the holds still
 //! running from the store.
 
-use crate::tracking::context::ProjectContext;
+use crate::context::ProjectContext;
 use crate::{AppError, DynStore};
 use chrono::{DateTime, Utc};
 use parking_lot::{Mutex, RwLock};

@@ -5,9 +5,9 @@
 //! a lead of kind `call` through [`LeadService::record`].
 
 use super::numbers::NumberPools;
+use crate::context::ProjectContext;
 use crate::crm::leads::{LeadIdentity, LeadService};
 use crate::inbound::{self, CalltouchWebhook, Delivery, ZadarmaWebhook};
-use crate::tracking::context::ProjectContext;
 use crate::tracking::TrackingService;
 use crate::{AppError, DynStore};
 use chrono::{DateTime, Duration, Utc};

@@ -16,10 +16,10 @@
 
 pub mod report;
 
+use crate::context::ProjectContext;
 use crate::crm::leads::LeadIdentity;
 use crate::crm::LeadService;
 use crate::inbound::{self, Delivery, TelegramWebhook, WhatsAppWebhook};
-use crate::tracking::context::ProjectContext;
 use crate::{AppError, DynStore};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -6,7 +6,7 @@
 //! messengers, and the dynamics by day / week / month / quarter in the
 //! project's time zone, with an optional second period to compare.
 
-use crate::tracking::context::ProjectContext;
+use crate::context::ProjectContext;
 use crate::{AppError, DynStore};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;

@@ -5,7 +5,7 @@
 
 use super::deals::{DealService, Strictness};
 use super::webhooks::secrets_match;
-use crate::tracking::context::{ContextCache, ProjectContext};
+use crate::context::{ContextCache, ProjectContext};
 use crate::{AppError, DynStore};
 use chrono::{NaiveDate, Utc};
 use skvoz_connectors::crm::alytics::{self, AlyticsClient, AlyticsTransaction};

@@ -1,7 +1,7 @@
 //! Deals: `PUT /api/v1/deals/{external_id}` and the upserts CRM connectors
 //! make. Stage and status are reconciled with the project's pipeline here.
 
-use crate::tracking::context::ProjectContext;
+use crate::context::ProjectContext;
 use crate::{AppError, DynStore};
 use chrono::Utc;
 use skvoz_domain::contact::{normalize_email, normalize_phone};

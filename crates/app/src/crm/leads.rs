@@ -1,7 +1,7 @@
 //! `POST /api/v1/leads`: a lead from a site form (and the common path every
 //! other lead kind — call, chat, ticket — takes).
 
-use crate::tracking::context::ProjectContext;
+use crate::context::ProjectContext;
 use crate::{AppError, DynStore};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;

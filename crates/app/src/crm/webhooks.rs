@@ -4,8 +4,8 @@
 //! than the stored one is ignored.
 
 use super::deals::DealService;
+use crate::context::ProjectContext;
 use crate::inbound::{self, AmoCrmWebhook, Bitrix24Webhook, Delivery};
-use crate::tracking::context::ProjectContext;
 use crate::{AppError, DynStore};
 use serde::Serialize;
 

@@ -10,7 +10,7 @@
 //! so attribution, target/unique rules and call leads run as in production.
 
 use crate::calls::NumberPools;
-use crate::tracking::context::ProjectContext;
+use crate::context::ProjectContext;
 use crate::{App, AppError};
 use chrono::{DateTime, Duration, Utc};
 use rand::rngs::StdRng;

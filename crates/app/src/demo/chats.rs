@@ -128,7 +128,7 @@ fn sender(rng: &mut StdRng, seed: u64, n: u64) -> Sender {
 /// Counts what the chats made.
 struct Counter<'a> {
     app: &'a App,
-    ctx: &'a crate::tracking::context::ProjectContext,
+    ctx: &'a crate::context::ProjectContext,
     stats: &'a mut DemoStats,
     seed: u64,
     end: DateTime<Utc>,

@@ -6,7 +6,7 @@
 //! visit), so cost, clicks and visits agree and ROI differs meaningfully
 //! between channels, campaigns and models.
 
-use crate::tracking::context::ProjectContext;
+use crate::context::ProjectContext;
 use crate::{App, AppError};
 use chrono::NaiveDate;
 use rand::Rng;

@@ -6,9 +6,9 @@
 //! Metrika's 21 days), and two dead letters from a webhook that answered
 //! 410 — which a person can retry from the dashboard or the API.
 
+use crate::context::ProjectContext;
 use crate::outbox::destinations::conversion_skip;
 use crate::outbox::routing;
-use crate::tracking::context::ProjectContext;
 use crate::{keys, App, AppError};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;

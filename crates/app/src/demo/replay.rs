@@ -4,8 +4,8 @@
 
 use super::plan::{CrmStep, PlannedVisitor, Stage};
 use super::DemoStats;
+use crate::context::ProjectContext;
 use crate::crm::{LeadInput, Strictness};
-use crate::tracking::context::ProjectContext;
 use crate::tracking::{HitInput, HitOutcome};
 use crate::{App, AppError};
 use skvoz_domain::crm::DealUpdate;

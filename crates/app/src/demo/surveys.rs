@@ -11,8 +11,8 @@
 
 use super::random::stream;
 use super::DemoOptions;
+use crate::context::ProjectContext;
 use crate::surveys::InviteTarget;
-use crate::tracking::context::ProjectContext;
 use crate::{App, AppError};
 use chrono::{DateTime, Duration, Utc};
 use rand::rngs::StdRng;

@@ -11,13 +11,13 @@
 
 use super::random::{one, pick, secs, stream};
 use super::DemoOptions;
+use crate::context::ProjectContext;
 use crate::tickets::{Strict, HELPDESKEDDY};
-use crate::tracking::context::ProjectContext;
 use crate::{keys, App, AppError};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use rand::Rng;
 use skvoz_domain::crm::{DealStatus, IdentityKind};
-use skvoz_domain::service::{TicketEvent, TicketEventKind};
+use skvoz_domain::support::{TicketEvent, TicketEventKind};
 use std::collections::HashSet;
 
 /// Separates the ticket streams from the visitors' streams.

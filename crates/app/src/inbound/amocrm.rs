@@ -4,9 +4,9 @@
 //! stored one is ignored.
 
 use super::{secrets_match, Delivery, Failure, Recorded, Rejected, Webhook};
+use crate::context::ProjectContext;
 use crate::crm::webhooks::WebhookOutcome;
 use crate::crm::{DealService, Strictness};
-use crate::tracking::context::ProjectContext;
 use crate::AppError;
 use chrono::{TimeZone, Utc};
 use skvoz_connectors::crm::amocrm;

@@ -4,9 +4,9 @@
 //! events are kept as skipped.
 
 use super::{Delivery, Failure, Recorded, Rejected, Webhook};
+use crate::context::ProjectContext;
 use crate::crm::webhooks::WebhookOutcome;
 use crate::crm::{DealService, Strictness};
-use crate::tracking::context::ProjectContext;
 use crate::AppError;
 use skvoz_connectors::crm::bitrix24;
 use std::time::Duration;

@@ -4,7 +4,7 @@
 use super::{secrets_match, Delivery, Failure, Recorded, Rejected, Webhook};
 use crate::calls::service::{telephony_error, HookOutcome};
 use crate::calls::CallService;
-use crate::tracking::context::ProjectContext;
+use crate::context::ProjectContext;
 use crate::AppError;
 use skvoz_connectors::telephony::calltouch;
 use skvoz_domain::calltracking::InboundCall;

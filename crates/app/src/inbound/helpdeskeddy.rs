@@ -3,11 +3,11 @@
 //! kept as rejected too (the REST poll is the fallback for lost ones).
 
 use super::{secrets_match, Delivery, Failure, Recorded, Rejected, Webhook};
+use crate::context::ProjectContext;
 use crate::tickets::{Strict, TicketOutcome, TicketService, HELPDESKEDDY};
-use crate::tracking::context::ProjectContext;
 use crate::AppError;
 use skvoz_connectors::helpdesk::helpdeskeddy;
-use skvoz_domain::service::TicketEvent;
+use skvoz_domain::support::TicketEvent;
 
 /// HelpDeskEddy's webhook, recording ticket events through a
 /// [`TicketService`].

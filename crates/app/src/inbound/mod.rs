@@ -24,7 +24,7 @@ pub mod telegram;
 pub mod whatsapp;
 pub mod zadarma;
 
-use crate::tracking::context::ProjectContext;
+use crate::context::ProjectContext;
 use crate::AppError;
 use serde::Serialize;
 use skvoz_store::{Scope, Store};

@@ -4,7 +4,7 @@
 
 use super::{secrets_match, Delivery, Failure, Recorded, Rejected, Webhook};
 use crate::chats::{ChatDelivery, ChatService};
-use crate::tracking::context::ProjectContext;
+use crate::context::ProjectContext;
 use crate::AppError;
 use skvoz_connectors::messengers::telegram;
 use skvoz_domain::messengers::InboundMessage;

@@ -5,7 +5,7 @@
 
 use super::{Delivery, Failure, Recorded, Rejected, Webhook};
 use crate::chats::{ChatDelivery, ChatService};
-use crate::tracking::context::ProjectContext;
+use crate::context::ProjectContext;
 use crate::AppError;
 use skvoz_connectors::messengers::whatsapp;
 

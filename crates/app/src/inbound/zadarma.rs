@@ -5,7 +5,7 @@
 use super::{Delivery, Failure, Recorded, Rejected, Webhook};
 use crate::calls::service::{telephony_error, HookOutcome};
 use crate::calls::CallService;
-use crate::tracking::context::ProjectContext;
+use crate::context::ProjectContext;
 use crate::AppError;
 use skvoz_connectors::telephony::zadarma;
 use skvoz_domain::calltracking::InboundCall;

@@ -3,7 +3,7 @@
 //! dimensions, and stored so that each `(day, source)` an import names is
 //! replaced — importing the same file twice changes nothing.
 
-use crate::tracking::context::ProjectContext;
+use crate::context::ProjectContext;
 use crate::{AppError, DynStore};
 use serde::{Deserialize, Serialize};
 use skvoz_domain::cost::{merge_daily, CostKey, CostLine, DailyCost};

@@ -18,7 +18,7 @@ pub mod render;
 mod service;
 mod snapshot;
 
-use crate::tracking::context::ProjectContext;
+use crate::context::ProjectContext;
 use crate::{AppError, DynStore};
 use chrono::{Datelike, Duration, NaiveDate, TimeZone};
 use engine::{Aggregates, DateMode, Dim, EngineQuery};

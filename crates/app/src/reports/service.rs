@@ -11,12 +11,12 @@
 //! lists the products that bring tickets, most first.
 
 use super::{render, Report, ReportParams, ReportService};
+use crate::context::ProjectContext;
 use crate::tickets::TicketService;
-use crate::tracking::context::ProjectContext;
 use crate::AppError;
 use serde_json::{json, Value};
 use skvoz_domain::metrics::ratio;
-use skvoz_domain::service::{roi_after_service, service_cost_share, ServiceTotals};
+use skvoz_domain::support::{roi_after_service, service_cost_share, ServiceTotals};
 use skvoz_domain::Money;
 use std::collections::BTreeMap;
 use std::sync::Arc;

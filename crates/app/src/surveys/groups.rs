@@ -3,7 +3,7 @@
 //! are asked for — as an automation condition or an export (JSON, CSV).
 
 use super::SurveyService;
-use crate::tracking::context::ProjectContext;
+use crate::context::ProjectContext;
 use crate::AppError;
 use chrono::{DateTime, Utc};
 use skvoz_domain::automations::Group;

@@ -15,7 +15,7 @@
 pub mod groups;
 pub mod report;
 
-use crate::tracking::context::{ContextCache, ProjectContext};
+use crate::context::{ContextCache, ProjectContext};
 use crate::{AppError, DynStore};
 use base64::Engine as _;
 use chrono::{DateTime, Duration, Utc};

@@ -6,7 +6,7 @@
 
 use super::SurveyService;
 use crate::chats::report::local_midnight;
-use crate::tracking::context::ProjectContext;
+use crate::context::ProjectContext;
 use crate::AppError;
 use chrono::{Duration, NaiveDate};
 use serde_json::{json, Value};

@@ -9,13 +9,13 @@
 //! and a priority hint by value. It opens with every ticket, so it is a
 //! handful of indexed reads.
 
-use crate::tracking::context::ProjectContext;
+use crate::context::ProjectContext;
 use crate::{AppError, DynStore};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use skvoz_domain::contact::{normalize_email, normalize_phone};
 use skvoz_domain::crm::{DealStatus, Identity, IdentityKind, LeadKind};
-use skvoz_domain::service::{priority_hint, PriorityHint, StatusClass};
+use skvoz_domain::support::{priority_hint, PriorityHint, StatusClass};
 use skvoz_domain::Money;
 use skvoz_store::Visit;
 

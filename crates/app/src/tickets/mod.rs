@@ -13,16 +13,16 @@ pub mod card;
 pub mod report;
 pub mod widget;
 
+use crate::context::{ContextCache, ProjectContext};
 use crate::crm::leads::{clean, LeadIdentity};
 use crate::crm::{LeadInput, LeadService};
 use crate::inbound::{self, Delivery, HelpDeskEddyWebhook};
-use crate::tracking::context::{ContextCache, ProjectContext};
 use crate::{AppError, DynStore};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use skvoz_connectors::helpdesk::helpdeskeddy;
 use skvoz_domain::crm::LeadKind;
-use skvoz_domain::service::{TicketEvent, TicketEventKind};
+use skvoz_domain::support::{TicketEvent, TicketEventKind};
 use skvoz_store::TicketWrite;
 use std::sync::Arc;
 

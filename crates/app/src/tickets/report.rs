@@ -5,11 +5,11 @@
 //! up to the period's total.
 
 use super::TicketService;
-use crate::tracking::context::ProjectContext;
+use crate::context::ProjectContext;
 use crate::AppError;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use skvoz_domain::service::ServiceTotals;
+use skvoz_domain::support::ServiceTotals;
 use std::collections::{BTreeMap, HashMap};
 
 /// The channel of tickets whose contact has no known visit.

@@ -10,7 +10,7 @@
 //! URLs with the secret; `GET /api/v1/widget/url` mints one for API users.
 
 use super::card::LookupKey;
-use crate::tracking::context::ProjectContext;
+use crate::context::ProjectContext;
 use crate::AppError;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};

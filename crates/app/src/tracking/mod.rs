@@ -4,14 +4,13 @@
 //!
 //! - [`input`]: the hit as it arrives (`/collect`, `/api/v1/hits`) and its
 //!   validation.
-//! - [`context`]: per-project context cached for the hot path (settings,
-//!   compiled channel rules, time zone).
+//! - [`crate::context`] (shared with every other service): the per-project
+//!   context cached for the hot path (settings, compiled channel rules, time zone).
 //! - [`sessions`]: the in-memory table of active sessions.
 //! - [`writer`]: the batch writer that acknowledges a hit only after its
 //!   batch is committed.
 //! - [`service`]: [`TrackingService`], tying them together.
 
-pub mod context;
 pub mod geo;
 pub mod input;
 pub mod service;

@@ -1,10 +1,10 @@
 //! [`TrackingService`]: one hit in, one committed hit (or bot count) out.
 
-use super::context::{ContextCache, ProjectContext};
 use super::geo::{GeoIp, Location};
 use super::input::{HitInput, HitOutcome};
 use super::sessions::{ActiveSession, SessionTable};
 use super::writer::{BatchWriter, WriteError};
+use crate::context::{ContextCache, ProjectContext};
 use crate::{AppError, DynStore};
 use chrono::Utc;
 use parking_lot::Mutex;

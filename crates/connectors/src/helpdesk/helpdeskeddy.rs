@@ -52,7 +52,7 @@ use base64::Engine;
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde_json::Value;
-use skvoz_domain::service::{TicketEvent, TicketEventKind};
+use skvoz_domain::support::{TicketEvent, TicketEventKind};
 use std::time::Duration;
 
 /// What can go wrong reading HelpDeskEddy.

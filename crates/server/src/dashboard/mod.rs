@@ -39,7 +39,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use i18n::Lang;
-use skvoz_app::tracking::context::ProjectContext;
+use skvoz_app::context::ProjectContext;
 use skvoz_app::AppError;
 use skvoz_domain::Project;
 use skvoz_store::User;

@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use skvoz_app::tracking::context::ProjectContext;
+use skvoz_app::context::ProjectContext;
 use skvoz_store::{OutboxFilter, OutboxMessage};
 
 /// Messages in the "latest" table.

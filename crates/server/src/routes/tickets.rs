@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use skvoz_app::tickets::card::{ContactCard, LookupKey};
 use skvoz_app::tickets::{widget, PollReport, Strict, TicketInput, TicketOutcome, API_PROVIDER};
-use skvoz_domain::service::{service_cost, time_to_first_response, time_to_resolution};
+use skvoz_domain::support::{service_cost, time_to_first_response, time_to_resolution};
 use std::collections::HashMap;
 
 /// A ticket event in the generic shape: the first event that names the

@@ -13,7 +13,7 @@ use chrono::{DateTime, Duration, DurationRound, Utc};
 use serde_json::json;
 use skvoz_domain::calltracking::CallAttribution;
 use skvoz_domain::crm::{DealStatus, Identity, IdentityKind, LeadKind};
-use skvoz_domain::service::{StatusClass, TicketEventKind};
+use skvoz_domain::support::{StatusClass, TicketEventKind};
 
 fn kinds(events: &[StoredEvent]) -> Vec<EventKind> {
     events.iter().map(|e| e.kind).collect()

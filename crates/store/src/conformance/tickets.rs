@@ -6,7 +6,7 @@ use crate::{LeadPolicy, NewLead, NewProject, Scope, Store, TicketWrite};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde_json::json;
 use skvoz_domain::crm::{Identity, IdentityKind, LeadKind};
-use skvoz_domain::service::{StatusClass, TicketEventKind};
+use skvoz_domain::support::{StatusClass, TicketEventKind};
 use skvoz_domain::ProjectName;
 
 async fn project<S: Store>(store: &S, name: &str) -> Scope {

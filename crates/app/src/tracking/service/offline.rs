@@ -4,7 +4,7 @@
 //! visit with its source, medium, campaign and channel.
 
 use super::{write_error, TrackingService};
-use crate::tracking::context::ProjectContext;
+use crate::context::ProjectContext;
 use crate::AppError;
 use chrono::{DateTime, Utc};
 use skvoz_domain::traffic::{Device, DeviceType, TrafficSource};

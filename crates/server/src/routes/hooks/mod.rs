@@ -49,7 +49,7 @@ pub struct SecretQuery {
 pub(crate) async fn project_by_key(
     state: &AppState,
     public_key: &str,
-) -> ApiResult<std::sync::Arc<skvoz_app::tracking::context::ProjectContext>> {
+) -> ApiResult<std::sync::Arc<skvoz_app::context::ProjectContext>> {
     state
         .app
         .contexts

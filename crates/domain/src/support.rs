@@ -1,4 +1,4 @@
-//! Customer service: support tickets as the domain sees them, the project's
+//! Customer support: support tickets as the domain sees them, the project's
 //! service-cost settings, and the pure math reports need to put the cost of
 //! serving a customer next to what the customer brought — service cost per
 //! ticket, CSAT, resolved share, tickets per sale, ROI after service, and
