@@ -420,7 +420,7 @@ fn upsert_deal_tx(
                 contact_id,
             })
         }
-        DealPlan::Apply(changes) => changes,
+        DealPlan::Apply(changes) => *changes,
     };
 
     let deal_id = match &changes.target {

@@ -176,7 +176,7 @@ pub enum DealPlan {
         contact_id: Option<i64>,
     },
     /// Apply these changes.
-    Apply(DealChanges),
+    Apply(Box<DealChanges>),
 }
 
 /// Decides a deal upsert.
@@ -227,7 +227,7 @@ pub fn plan_deal_upsert(
             (state, DealTarget::Create(new))
         }
     };
-    DealPlan::Apply(merge(&deal, target, contact, write))
+    DealPlan::Apply(Box::new(merge(&deal, target, contact, write)))
 }
 
 /// A deal first seen in this write: every deal starts in the first stage;
@@ -312,7 +312,7 @@ fn merge(
     let created = matches!(target, DealTarget::Create(_));
     DealChanges {
         target,
-        update: changed.then(|| DealFields {
+        update: changed.then_some(DealFields {
             status,
             stage,
             revenue,
@@ -378,7 +378,7 @@ mod tests {
 
     fn apply(plan: DealPlan) -> DealChanges {
         match plan {
-            DealPlan::Apply(c) => c,
+            DealPlan::Apply(c) => *c,
             DealPlan::Ignore { .. } => panic!("ignored"),
         }
     }
