@@ -276,11 +276,7 @@ impl VisitStore for SqliteStore {
         .await
     }
 
-    async fn reserve_visit_codes(
-        &self,
-        scope: Scope,
-        n: u32,
-    ) -> StoreResult<std::ops::Range<i64>> {
+    async fn reserve_visit_codes(&self, scope: Scope, n: u32) -> StoreResult<std::ops::Range<i64>> {
         if n == 0 {
             return Err(backend_err("reserve at least one visit code"));
         }

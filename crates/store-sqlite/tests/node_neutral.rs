@@ -127,7 +127,10 @@ fn two_stores_on_one_file_never_hand_out_the_same_visit_id_or_code() {
         for seed in 0..2u32 {
             let seed = seed * 13 + i as u32 * 5;
             threads.push((false, reserve_on_thread(store.clone(), None, 60, seed)));
-            threads.push((true, reserve_on_thread(store.clone(), Some(scope), 60, seed)));
+            threads.push((
+                true,
+                reserve_on_thread(store.clone(), Some(scope), 60, seed),
+            ));
         }
     }
     let (mut ids, mut codes) = (Vec::new(), Vec::new());

@@ -157,11 +157,7 @@ pub trait VisitStore: Send + Sync {
     /// Hands out `n` visit codes of the project no caller on any node has
     /// had before, starting above every stored code of the project (the
     /// same guarantees as [`VisitStore::reserve_visit_ids`], per project).
-    async fn reserve_visit_codes(
-        &self,
-        scope: Scope,
-        n: u32,
-    ) -> StoreResult<std::ops::Range<i64>>;
+    async fn reserve_visit_codes(&self, scope: Scope, n: u32) -> StoreResult<std::ops::Range<i64>>;
     /// The largest visit id in the store (0 when empty).
     async fn max_visit_id(&self) -> StoreResult<i64>;
     /// The largest visit code of the project (0 when empty).

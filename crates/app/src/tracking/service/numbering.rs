@@ -1,0 +1,142 @@
+//! Visit ids and codes, handed out from blocks the store reserves
+//! ([`VisitStore::reserve_visit_ids`](skvoz_store::VisitStore::reserve_visit_ids),
+//! [`VisitStore::reserve_visit_codes`](skvoz_store::VisitStore::reserve_visit_codes)),
+//! so processes sharing a store never give two visits one id or code, and
+//! the hot path pays one store round trip per block, not per visit.
+//!
+//! Ids: blocks of [`ID_BLOCK`], given up after [`ID_BLOCK_MAX_AGE`]. The
+//! report index re-reads only a few seconds of ids below the highest it
+//! has seen (late commits); that holds across nodes only if an id is
+//! committed soon after the store's counter passed it, so a node that is
+//! slow to use its block takes a fresh one instead of writing an old id
+//! long after other nodes wrote higher ones.
+//!
+//! Codes (short: forms, calls and messengers quote them) are per project,
+//! in blocks that start small and double up to [`MAX_CODE_BLOCK`], so a
+//! quiet project wastes few codes at a restart and a busy one rarely asks.
+//! Unused ids and codes of a block are never handed out again: gaps.
+
+use crate::{AppError, DynStore};
+use parking_lot::Mutex;
+use skvoz_domain::ProjectId;
+use skvoz_store::Scope;
+use std::collections::HashMap;
+use std::ops::Range;
+use std::time::{Duration, Instant};
+
+/// Visit ids reserved at a time.
+pub(super) const ID_BLOCK: u32 = 1024;
+/// How long an id block may be used; well under the report index's
+/// late-commit window (5 s).
+pub(super) const ID_BLOCK_MAX_AGE: Duration = Duration::from_secs(1);
+/// A project's first block of codes in this process.
+pub(super) const FIRST_CODE_BLOCK: u32 = 16;
+/// The largest block of codes.
+pub(super) const MAX_CODE_BLOCK: u32 = 1024;
+
+struct IdBlock {
+    ids: Range<i64>,
+    reserved_at: Instant,
+}
+
+impl IdBlock {
+    fn usable(&self, now: Instant) -> bool {
+        !self.ids.is_empty() && now.duration_since(self.reserved_at) < ID_BLOCK_MAX_AGE
+    }
+}
+
+#[derive(Default)]
+struct CodeBlock {
+    codes: Range<i64>,
+    /// The size of the next block asked for.
+    next_size: u32,
+}
+
+/// The id block of this process and each project's code block.
+pub(super) struct VisitNumbering {
+    ids: Mutex<IdBlock>,
+    codes: Mutex<HashMap<ProjectId, CodeBlock>>,
+    /// One refill at a time, so hits that find a block spent together ask
+    /// the store once.
+    refilling: tokio::sync::Mutex<()>,
+}
+
+impl Default for VisitNumbering {
+    fn default() -> Self {
+        VisitNumbering {
+            ids: Mutex::new(IdBlock {
+                ids: 0..0,
+                reserved_at: Instant::now(),
+            }),
+            codes: Mutex::new(HashMap::new()),
+            refilling: tokio::sync::Mutex::new(()),
+        }
+    }
+}
+
+impl VisitNumbering {
+    /// Whether [`VisitNumbering::take`] would find an id and a code now.
+    fn ready(&self, project: ProjectId, now: Instant) -> bool {
+        self.ids.lock().usable(now)
+            && self
+                .codes
+                .lock()
+                .get(&project)
+                .is_some_and(|c| !c.codes.is_empty())
+    }
+
+    /// The next visit id and the project's next code, or `None` when a
+    /// block is spent (call [`VisitNumbering::refill`] and try again).
+    /// Takes both or neither.
+    pub(super) fn take(&self, project: ProjectId) -> Option<(i64, i64)> {
+        let mut ids = self.ids.lock();
+        if !ids.usable(Instant::now()) {
+            return None;
+        }
+        let mut codes = self.codes.lock();
+        let code = codes.get_mut(&project)?.codes.next()?;
+        let id = ids.ids.next()?;
+        Some((id, code))
+    }
+
+    /// Makes sure the id block and the project's code block have one left:
+    /// free when they do; otherwise one store round trip per spent block.
+    pub(super) async fn refill(
+        &self,
+        store: &DynStore,
+        project: ProjectId,
+        scope: Scope,
+    ) -> Result<(), AppError> {
+        if self.ready(project, Instant::now()) {
+            return Ok(());
+        }
+        let _one = self.refilling.lock().await;
+        let now = Instant::now();
+        if !self.ids.lock().usable(now) {
+            let ids = store.reserve_visit_ids(ID_BLOCK).await?;
+            *self.ids.lock() = IdBlock {
+                ids,
+                reserved_at: Instant::now(),
+            };
+        }
+        let size = {
+            let codes = self.codes.lock();
+            match codes.get(&project) {
+                Some(c) if !c.codes.is_empty() => None,
+                Some(c) => Some(c.next_size),
+                None => Some(FIRST_CODE_BLOCK),
+            }
+        };
+        if let Some(size) = size {
+            let codes = store.reserve_visit_codes(scope, size).await?;
+            self.codes.lock().insert(
+                project,
+                CodeBlock {
+                    codes,
+                    next_size: (size * 2).min(MAX_CODE_BLOCK),
+                },
+            );
+        }
+        Ok(())
+    }
+}
