@@ -433,9 +433,8 @@ impl TrackingService {
                             s
                         }
                         _ => {
-                            let Some((id, code)) = self.inner.numbering.take(project) else {
-                                return None;
-                            };
+                            // A spent block: `None` leaves the entry as it was.
+                            let (id, code) = self.inner.numbering.take(project)?;
                             links.push(("ga_cid", f.ga_cid.clone()));
                             links.push(("ym_uid", f.ym_uid.clone()));
                             let visit = Visit {

@@ -140,3 +140,69 @@ impl VisitNumbering {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use skvoz_domain::ProjectName;
+    use skvoz_store::NewProject;
+    use skvoz_store_sqlite::{SqliteOptions, SqliteStore};
+    use std::sync::Arc;
+
+    async fn project(store: &DynStore, name: &str) -> ProjectId {
+        store
+            .create_project(NewProject {
+                name: ProjectName::new(name).unwrap(),
+                public_key: format!("pk_{name}"),
+                api_key_hash: format!("hash_{name}"),
+                settings: serde_json::json!({}),
+            })
+            .await
+            .unwrap()
+            .id
+    }
+
+    #[tokio::test]
+    async fn ids_grow_codes_count_per_project_and_stale_blocks_are_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: DynStore = Arc::new(SqliteStore::open(&SqliteOptions::new(dir.path())).unwrap());
+        let (a, b) = (project(&store, "na").await, project(&store, "nb").await);
+        let numbering = VisitNumbering::default();
+        assert_eq!(numbering.take(a), None, "nothing before the first refill");
+
+        numbering.refill(&store, a, Scope::new(a)).await.unwrap();
+        let mut last_id = 0;
+        for expected_code in 1..=i64::from(FIRST_CODE_BLOCK) {
+            let (id, code) = numbering.take(a).unwrap();
+            assert!(id > last_id);
+            assert_eq!(code, expected_code, "codes of a project are 1, 2, …");
+            last_id = id;
+        }
+        assert_eq!(numbering.take(a), None, "the first code block is spent");
+        assert_eq!(numbering.take(b), None, "project b has no codes yet");
+
+        numbering.refill(&store, a, Scope::new(a)).await.unwrap();
+        numbering.refill(&store, b, Scope::new(b)).await.unwrap();
+        let (id, code) = numbering.take(a).unwrap();
+        assert_eq!(
+            code,
+            i64::from(FIRST_CODE_BLOCK) + 1,
+            "the next block follows"
+        );
+        assert_eq!(id, last_id + 1, "the id block was not spent");
+        assert_eq!(numbering.take(b).unwrap().1, 1);
+
+        // An id block past its age is replaced by a new one above it.
+        numbering.ids.lock().reserved_at = Instant::now() - ID_BLOCK_MAX_AGE;
+        assert_eq!(numbering.take(a), None, "a stale id block is not used");
+        numbering.refill(&store, a, Scope::new(a)).await.unwrap();
+        let (fresh, _) = numbering.take(a).unwrap();
+        assert_eq!(
+            fresh,
+            1 + i64::from(ID_BLOCK),
+            "the new block starts where the first (1..=1024) ended"
+        );
+    }
+}
