@@ -392,11 +392,10 @@ impl TrackingService {
 
         let timeout = ctx.session_timeout;
         // Decided under the visitor's lock. A new visit takes its id and
-        // code from the blocks at hand; when one ran out since
-        // `ensure_numbers` (other visitors took the last), the decision
-        // leaves the entry alone and is made again after a refill.
+        // code from the blocks at hand; when a block is spent (or the id
+        // block too old), the decision leaves the entry alone and is made
+        // again after a refill. Continuing hits never wait for the store.
         let (session, prepared, created) = loop {
-            self.ensure_numbers(project, ctx.scope).await?;
             let decided = self
                 .inner
                 .sessions
@@ -511,7 +510,7 @@ impl TrackingService {
                 .await;
             match decided {
                 Some(Some(done)) => break done,
-                Some(None) => continue,
+                Some(None) => self.ensure_numbers(project, ctx.scope).await?,
                 None => {
                     return Err(AppError::Internal(
                         "the session table did not decide the hit".into(),

@@ -25,11 +25,12 @@ impl TrackingService {
     ) -> Result<Visit, AppError> {
         let project = ctx.project.id;
         let (id, code) = loop {
-            self.ensure_numbers(project, ctx.scope).await?;
-            // Other visits may take the last of a block in between.
             if let Some(numbers) = self.inner.numbering.take(project) {
                 break numbers;
             }
+            // Spent; other visits may take the last of the new block before
+            // this one does, hence the loop.
+            self.ensure_numbers(project, ctx.scope).await?;
         };
         let visit = Visit {
             id,
