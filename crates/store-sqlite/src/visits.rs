@@ -276,6 +276,18 @@ impl VisitStore for SqliteStore {
         .await
     }
 
+    async fn visit_ids_reserved_to(&self) -> StoreResult<i64> {
+        self.read(|c| {
+            c.prepare_cached("SELECT next FROM id_counters WHERE name = 'visit_id'")
+                .map_err(backend_err)?
+                .query_row([], |r| r.get::<_, i64>(0))
+                .optional()
+                .map_err(backend_err)
+                .map(Option::unwrap_or_default)
+        })
+        .await
+    }
+
     async fn reserve_visit_codes(&self, scope: Scope, n: u32) -> StoreResult<std::ops::Range<i64>> {
         if n == 0 {
             return Err(backend_err("reserve at least one visit code"));

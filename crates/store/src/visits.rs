@@ -154,6 +154,10 @@ pub trait VisitStore: Send + Sync {
     /// its holder stops are never handed out again (gaps are fine: ids only
     /// need to be unique and to grow). `n` must be at least 1.
     async fn reserve_visit_ids(&self, n: u32) -> StoreResult<std::ops::Range<i64>>;
+    /// Where the last block [`VisitStore::reserve_visit_ids`] handed out
+    /// ends (exclusive; 0 before the first): a node whose own block ends
+    /// there knows no other node has reserved ids since.
+    async fn visit_ids_reserved_to(&self) -> StoreResult<i64>;
     /// Hands out `n` visit codes of the project no caller on any node has
     /// had before, starting above every stored code of the project (the
     /// same guarantees as [`VisitStore::reserve_visit_ids`], per project).

@@ -85,9 +85,18 @@ pub async fn visit_id_and_code_blocks_are_disjoint_and_above_stored<S: Store>(st
     let first = store.reserve_visit_ids(10).await.expect("ids");
     assert_eq!(first.end - first.start, 10);
     assert!(first.start > store.max_visit_id().await.expect("max"));
+    assert_eq!(
+        store.visit_ids_reserved_to().await.expect("reserved to"),
+        first.end,
+        "the counter ends where the last block ends"
+    );
     let second = store.reserve_visit_ids(3).await.expect("ids");
     assert_eq!(second.end - second.start, 3);
     assert!(second.start >= first.end, "{first:?} then {second:?}");
+    assert_eq!(
+        store.visit_ids_reserved_to().await.expect("reserved to"),
+        second.end
+    );
 
     // A visit written with an id and code above every block (a restored
     // backup, an import with its own ids): the next blocks start above it.

@@ -4,12 +4,14 @@
 //! so processes sharing a store never give two visits one id or code, and
 //! the hot path pays one store round trip per block, not per visit.
 //!
-//! Ids: blocks of [`ID_BLOCK`], given up after [`ID_BLOCK_MAX_AGE`]. The
-//! report index re-reads only a few seconds of ids below the highest it
-//! has seen (late commits); that holds across nodes only if an id is
-//! committed soon after the store's counter passed it, so a node that is
-//! slow to use its block takes a fresh one instead of writing an old id
-//! long after other nodes wrote higher ones.
+//! Ids: blocks of [`ID_BLOCK`]. The report index re-reads only a few
+//! seconds of ids below the highest it has seen (late commits); across
+//! nodes that holds only if no node writes an old id long after another
+//! node wrote higher ones. So a block is used without asking for at most
+//! [`ID_BLOCK_MAX_AGE`] after it was reserved or last confirmed to be the
+//! newest block (the store's counter still ends where it ends: a cheap
+//! read); a block another node has overtaken is given up for a fresh one.
+//! One node alone never loses its block this way, so its ids stay dense.
 //!
 //! Codes (short: forms, calls and messengers quote them) are per project,
 //! in blocks that start small and double up to [`MAX_CODE_BLOCK`], so a
@@ -26,8 +28,8 @@ use std::time::{Duration, Instant};
 
 /// Visit ids reserved at a time.
 pub(super) const ID_BLOCK: u32 = 1024;
-/// How long an id block may be used; well under the report index's
-/// late-commit window (5 s).
+/// How long an id block may be used after it was last known to be the
+/// newest; well under the report index's late-commit window (5 s).
 pub(super) const ID_BLOCK_MAX_AGE: Duration = Duration::from_secs(1);
 /// A project's first block of codes in this process.
 pub(super) const FIRST_CODE_BLOCK: u32 = 16;
@@ -36,12 +38,15 @@ pub(super) const MAX_CODE_BLOCK: u32 = 1024;
 
 struct IdBlock {
     ids: Range<i64>,
-    reserved_at: Instant,
+    /// Where the block ends (the store's counter right after reserving it).
+    end: i64,
+    /// When the block was reserved or last confirmed the newest.
+    checked_at: Instant,
 }
 
 impl IdBlock {
     fn usable(&self, now: Instant) -> bool {
-        !self.ids.is_empty() && now.duration_since(self.reserved_at) < ID_BLOCK_MAX_AGE
+        !self.ids.is_empty() && now.duration_since(self.checked_at) < ID_BLOCK_MAX_AGE
     }
 }
 
@@ -66,7 +71,8 @@ impl Default for VisitNumbering {
         VisitNumbering {
             ids: Mutex::new(IdBlock {
                 ids: 0..0,
-                reserved_at: Instant::now(),
+                end: 0,
+                checked_at: Instant::now(),
             }),
             codes: Mutex::new(HashMap::new()),
             refilling: tokio::sync::Mutex::new(()),
@@ -112,12 +118,22 @@ impl VisitNumbering {
         }
         let _one = self.refilling.lock().await;
         let now = Instant::now();
-        if !self.ids.lock().usable(now) {
-            let ids = store.reserve_visit_ids(ID_BLOCK).await?;
-            *self.ids.lock() = IdBlock {
-                ids,
-                reserved_at: Instant::now(),
-            };
+        let (usable, left, end) = {
+            let ids = self.ids.lock();
+            (ids.usable(now), !ids.ids.is_empty(), ids.end)
+        };
+        if !usable {
+            // Still the newest block: keep it (no gap). Else a fresh one.
+            if left && store.visit_ids_reserved_to().await? == end {
+                self.ids.lock().checked_at = now;
+            } else {
+                let ids = store.reserve_visit_ids(ID_BLOCK).await?;
+                *self.ids.lock() = IdBlock {
+                    end: ids.end,
+                    ids,
+                    checked_at: Instant::now(),
+                };
+            }
         }
         let size = {
             let codes = self.codes.lock();
@@ -192,17 +208,30 @@ mod tests {
             "the next block follows"
         );
         assert_eq!(id, last_id + 1, "the id block was not spent");
-        assert_eq!(numbering.take(b).unwrap().1, 1);
+        let (b_id, b_code) = numbering.take(b).unwrap();
+        assert_eq!(
+            (b_id, b_code),
+            (id + 1, 1),
+            "one id block, codes per project"
+        );
 
-        // An id block past its age is replaced by a new one above it.
-        numbering.ids.lock().reserved_at = Instant::now() - ID_BLOCK_MAX_AGE;
-        assert_eq!(numbering.take(a), None, "a stale id block is not used");
+        // A block past its age that is still the newest is kept.
+        let stale = || numbering.ids.lock().checked_at = Instant::now() - ID_BLOCK_MAX_AGE;
+        stale();
+        assert_eq!(
+            numbering.take(a),
+            None,
+            "an unconfirmed old block is not used"
+        );
+        numbering.refill(&store, a, Scope::new(a)).await.unwrap();
+        assert_eq!(numbering.take(a).unwrap().0, b_id + 1, "kept: no gap");
+
+        // Once another node reserved after it, it is replaced by a block
+        // above that node's.
+        let other = store.reserve_visit_ids(5).await.unwrap();
+        stale();
         numbering.refill(&store, a, Scope::new(a)).await.unwrap();
         let (fresh, _) = numbering.take(a).unwrap();
-        assert_eq!(
-            fresh,
-            1 + i64::from(ID_BLOCK),
-            "the new block starts where the first (1..=1024) ended"
-        );
+        assert_eq!(fresh, other.end, "a fresh block above the other node's");
     }
 }
