@@ -2,6 +2,7 @@
 
 use crate::conn::{backend_err, query_vec, SqliteStore};
 use crate::projects::ms_to_time;
+use crate::reports::bump_revision;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Row};
 use skvoz_domain::calltracking::CallAttribution;
@@ -223,17 +224,13 @@ impl CallStore for SqliteStore {
             if inserted == 1 {
                 crate::events::emit_payload(&c, project, CallFinishedPayload::from(&stored).into())
                     .map_err(backend_err)?;
+                // Calls are report facts (calls per channel).
+                bump_revision(&c, project).map_err(backend_err)?;
             }
             c.commit().map_err(backend_err)?;
             Ok((stored, inserted == 0))
         })
         .await
-        .inspect(|(_, replayed)| {
-            if !replayed {
-                // Calls are report facts (calls per channel).
-                self.bump_revision(scope.project().0);
-            }
-        })
     }
 
     async fn call_by_source(

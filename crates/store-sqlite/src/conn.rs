@@ -60,9 +60,6 @@ struct Inner {
     writer: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
-    /// Per-project revision of the facts reports cache (see
-    /// `ReportStore::report_revision`).
-    revisions: Mutex<std::collections::HashMap<i64, u64>>,
 }
 
 pub(crate) fn backend_err(e: impl std::fmt::Display) -> StoreError {
@@ -173,7 +170,6 @@ impl SqliteStore {
             writer: Mutex::new(writer),
             readers,
             next_reader: AtomicUsize::new(0),
-            revisions: Mutex::new(std::collections::HashMap::new()),
         });
         spawn_checkpointer(Arc::downgrade(&inner), checkpointer);
         Ok(SqliteStore { inner })
@@ -206,22 +202,6 @@ impl SqliteStore {
     ) -> StoreResult<T> {
         let mut conn = self.inner.writer.lock();
         f(&mut conn)
-    }
-
-    /// The report revision of a project (0 until something changes).
-    pub(crate) fn revision(&self, project: i64) -> u64 {
-        self.inner
-            .revisions
-            .lock()
-            .get(&project)
-            .copied()
-            .unwrap_or(0)
-    }
-
-    /// Moves a project's report revision on; call after a commit that
-    /// changed leads, deals, contacts or costs.
-    pub(crate) fn bump_revision(&self, project: i64) {
-        *self.inner.revisions.lock().entry(project).or_insert(0) += 1;
     }
 
     /// Runs `f` on a read-only connection on the calling thread.

@@ -3,6 +3,7 @@
 
 use crate::conn::{backend_err, query_vec, SqliteStore};
 use crate::projects::ms_to_time;
+use crate::reports::bump_revision;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 use skvoz_domain::crm::{
@@ -510,30 +511,26 @@ impl CrmStore for SqliteStore {
             let tx = c.transaction().map_err(backend_err)?;
             let out =
                 record_lead_tx(&tx, scope.project().0, &lead, &policy).map_err(backend_err)?;
+            if !out.replayed {
+                bump_revision(&tx, scope.project().0).map_err(backend_err)?;
+            }
             tx.commit().map_err(backend_err)?;
             Ok(out)
         })
         .await
-        .inspect(|out| {
-            if !out.replayed {
-                self.bump_revision(scope.project().0);
-            }
-        })
     }
 
     async fn upsert_deal(&self, scope: Scope, deal: DealWrite) -> StoreResult<DealRecorded> {
         self.write(move |c| {
             let tx = c.transaction().map_err(backend_err)?;
             let out = upsert_deal_tx(&tx, scope.project().0, &deal).map_err(backend_err)?;
+            if out.changed || out.created {
+                bump_revision(&tx, scope.project().0).map_err(backend_err)?;
+            }
             tx.commit().map_err(backend_err)?;
             Ok(out)
         })
         .await
-        .inspect(|out| {
-            if out.changed || out.created {
-                self.bump_revision(scope.project().0);
-            }
-        })
     }
 
     async fn deal(&self, scope: Scope, id: i64) -> StoreResult<Option<Deal>> {

@@ -18,6 +18,7 @@ pub(crate) fn all() -> Migrations<'static> {
         M::up(include_str!("../migrations/0008_events.sql")),
         M::up(include_str!("../migrations/0009_outbox_worker.sql")),
         M::up(include_str!("../migrations/0010_surveys.sql")),
+        M::up(include_str!("../migrations/0011_node_neutral.sql")),
     ])
 }
 

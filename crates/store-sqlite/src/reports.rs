@@ -4,7 +4,7 @@ use crate::conn::{backend_err, query_vec, SqliteStore};
 use crate::projects::ms_to_time;
 use async_trait::async_trait;
 use chrono::NaiveDate;
-use rusqlite::params;
+use rusqlite::{params, Connection, OptionalExtension};
 use skvoz_domain::cost::{CostKey, DailyCost};
 use skvoz_domain::crm::{DealStatus, LeadKind};
 use skvoz_domain::Money;
@@ -17,10 +17,35 @@ fn day_text(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
 
+/// Moves a project's report revision on inside the caller's transaction:
+/// call it in every write that changes leads, deals, contacts, calls or
+/// costs, before the commit, so the revision and the facts commit together
+/// and every connection (every process on the file) sees both or neither.
+pub(crate) fn bump_revision(tx: &Connection, project: i64) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO report_revisions (project_id, revision) VALUES (?1, 1)
+         ON CONFLICT (project_id) DO UPDATE SET revision = revision + 1",
+    )?
+    .execute([project])?;
+    Ok(())
+}
+
 #[async_trait]
 impl ReportStore for SqliteStore {
-    fn report_revision(&self, scope: Scope) -> u64 {
-        self.revision(scope.project().0)
+    async fn report_revision(&self, scope: Scope) -> StoreResult<u64> {
+        // Read on every report refresh, from a reader connection: a row by
+        // primary key. No in-process cache: it could not see another
+        // process's bump without this read anyway.
+        self.read(move |c| {
+            let revision: Option<i64> = c
+                .prepare_cached("SELECT revision FROM report_revisions WHERE project_id = ?1")
+                .map_err(backend_err)?
+                .query_row([scope.project().0], |r| r.get(0))
+                .optional()
+                .map_err(backend_err)?;
+            Ok(u64::try_from(revision.unwrap_or(0)).unwrap_or(0))
+        })
+        .await
     }
 
     fn scan_visits_blocking(
@@ -218,11 +243,11 @@ impl ReportStore for SqliteStore {
                         out.rows += 1;
                     }
                 }
+                bump_revision(&tx, project).map_err(backend_err)?;
                 tx.commit().map_err(backend_err)?;
                 Ok(out)
             })
             .await?;
-        self.bump_revision(project);
         Ok(out)
     }
 

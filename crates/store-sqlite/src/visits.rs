@@ -241,6 +241,68 @@ impl VisitStore for SqliteStore {
         self.write_blocking(|c| write_all(c, batch))
     }
 
+    async fn reserve_visit_ids(&self, n: u32) -> StoreResult<std::ops::Range<i64>> {
+        if n == 0 {
+            return Err(backend_err("reserve at least one visit id"));
+        }
+        // One statement, so the block is handed out atomically even between
+        // processes on the file. The counter never falls below the stored
+        // ids: a database written before the counter existed (or visits
+        // written with explicit ids) continues above them. `max(id)` of a
+        // rowid table is one b-tree descent.
+        self.write(move |c| {
+            let end: i64 = c
+                .prepare_cached(
+                    "INSERT INTO id_counters (name, next)
+                     VALUES ('visit_id', (SELECT coalesce(max(id), 0) + 1 FROM visits) + ?1)
+                     ON CONFLICT (name) DO UPDATE SET
+                         next = max(next, (SELECT coalesce(max(id), 0) + 1 FROM visits)) + ?1
+                     RETURNING next",
+                )
+                .map_err(backend_err)?
+                .query_row([i64::from(n)], |r| r.get(0))
+                .map_err(backend_err)?;
+            Ok(end - i64::from(n)..end)
+        })
+        .await
+    }
+
+    async fn visit_ids_reserved_to(&self) -> StoreResult<i64> {
+        self.read(|c| {
+            c.prepare_cached("SELECT next FROM id_counters WHERE name = 'visit_id'")
+                .map_err(backend_err)?
+                .query_row([], |r| r.get::<_, i64>(0))
+                .optional()
+                .map_err(backend_err)
+                .map(Option::unwrap_or_default)
+        })
+        .await
+    }
+
+    async fn reserve_visit_codes(&self, scope: Scope, n: u32) -> StoreResult<std::ops::Range<i64>> {
+        if n == 0 {
+            return Err(backend_err("reserve at least one visit code"));
+        }
+        // As for ids, per project; `max(code)` walks the (project_id, code)
+        // index.
+        self.write(move |c| {
+            let end: i64 = c
+                .prepare_cached(
+                    "INSERT INTO visit_code_counters (project_id, next)
+                     VALUES (?1, (SELECT coalesce(max(code), 0) + 1 FROM visits WHERE project_id = ?1) + ?2)
+                     ON CONFLICT (project_id) DO UPDATE SET
+                         next = max(next, (SELECT coalesce(max(code), 0) + 1 FROM visits
+                                           WHERE project_id = ?1)) + ?2
+                     RETURNING next",
+                )
+                .map_err(backend_err)?
+                .query_row(params![scope.project().0, i64::from(n)], |r| r.get(0))
+                .map_err(backend_err)?;
+            Ok(end - i64::from(n)..end)
+        })
+        .await
+    }
+
     async fn max_visit_id(&self) -> StoreResult<i64> {
         self.read(|c| {
             c.query_row("SELECT coalesce(max(id), 0) FROM visits", [], |r| r.get(0))

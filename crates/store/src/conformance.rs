@@ -26,6 +26,11 @@ pub use events::changes_append_events_once_and_scoped;
 pub use outbox::{
     outbox_leases_outcomes_and_retries_are_scoped, outbox_prune_keeps_pending_and_dead,
 };
+mod node_neutral;
+pub use node_neutral::{
+    report_revision_moves_with_report_facts_only,
+    visit_id_and_code_blocks_are_disjoint_and_above_stored,
+};
 mod surveys;
 pub use surveys::{
     automation_runs_fire_once_and_stay_scoped, survey_answers_consume_tokens_and_stay_scoped,
@@ -88,6 +93,8 @@ macro_rules! conformance_suite {
             contact_visits_follow_visitor_ids_and_leads_and_stay_scoped,
             run_tags_put_contacts_in_tag_groups_and_stay_scoped,
             close_after_writes_succeeds_and_can_repeat,
+            report_revision_moves_with_report_facts_only,
+            visit_id_and_code_blocks_are_disjoint_and_above_stored,
         );
     };
     (@tests $factory:path; $($name:ident),* $(,)?) => {
@@ -683,7 +690,7 @@ pub async fn costs_replace_by_day_and_source_and_are_scoped<S: Store>(store: &S)
             .id,
     );
     let day = |s: &str| s.parse::<chrono::NaiveDate>().expect("day");
-    let r0 = store.report_revision(a);
+    let r0 = store.report_revision(a).await.expect("revision");
     store
         .replace_costs(
             a,
@@ -697,7 +704,7 @@ pub async fn costs_replace_by_day_and_source_and_are_scoped<S: Store>(store: &S)
         .await
         .expect("import");
     assert!(
-        store.report_revision(a) > r0,
+        store.report_revision(a).await.expect("revision") > r0,
         "a cost import moves the revision"
     );
     // The same day of yandex again, with one campaign only.

@@ -4,7 +4,8 @@
 //! `reports` module). The store feeds it: visits are scanned in id order
 //! from a watermark (so a warm index only reads what is new), the mutable
 //! CRM facts (leads, deals, stage history, contacts' visitors) are read whole
-//! but only when [`ReportStore::report_revision`] says they changed.
+//! but only when [`ReportStore::report_revision`] says they changed. The
+//! revision is stored (every node of a shared database reads the same one).
 //! Costs are daily rows; importing a day of a source replaces that day.
 
 use crate::{Scope, StoreResult};
@@ -101,10 +102,17 @@ pub struct CostsReplaced {
 /// The facts reports read, and costs.
 #[async_trait]
 pub trait ReportStore: Send + Sync {
-    /// Changes whenever the project's leads, deals, contacts (merges) or
-    /// costs change on this node; reports reload their CRM facts when it
-    /// moves. Cheap: no I/O.
-    fn report_revision(&self, scope: Scope) -> u64;
+    /// The project's report revision: moves whenever its leads, deals,
+    /// contacts (merges), calls or costs change, through any node; reports
+    /// reload their CRM facts when it moves. 0 until the first change.
+    ///
+    /// A backend bumps it in the same transaction as the write that changes
+    /// the facts, so a reader that sees the new revision also sees the new
+    /// facts (a reader that reads the revision first and the facts second
+    /// may see newer facts under an older revision, and reloads once more:
+    /// harmless). Visits do not move it: reports scan them by id watermark.
+    /// One small read (a row by primary key), on every report refresh.
+    async fn report_revision(&self, scope: Scope) -> StoreResult<u64>;
     /// Calls `sink` for every visit with id above `after_id`, in id order,
     /// on the calling thread (run it off the async runtime). Returns the
     /// number of rows.

@@ -148,7 +148,21 @@ pub trait VisitStore: Send + Sync {
     /// commit and its acknowledgements. Async callers run it with
     /// `tokio::task::spawn_blocking`.
     fn write_batch_blocking(&self, batch: &[IngestWrite]) -> StoreResult<()>;
-    /// The largest visit id in the store (0 when empty), to continue ids.
+    /// Hands out `n` visit ids no caller on any node has had before: the
+    /// block comes from a counter the store keeps and moves atomically, and
+    /// starts above every stored visit id. Ids of a block not used before
+    /// its holder stops are never handed out again (gaps are fine: ids only
+    /// need to be unique and to grow). `n` must be at least 1.
+    async fn reserve_visit_ids(&self, n: u32) -> StoreResult<std::ops::Range<i64>>;
+    /// Where the last block [`VisitStore::reserve_visit_ids`] handed out
+    /// ends (exclusive; 0 before the first): a node whose own block ends
+    /// there knows no other node has reserved ids since.
+    async fn visit_ids_reserved_to(&self) -> StoreResult<i64>;
+    /// Hands out `n` visit codes of the project no caller on any node has
+    /// had before, starting above every stored code of the project (the
+    /// same guarantees as [`VisitStore::reserve_visit_ids`], per project).
+    async fn reserve_visit_codes(&self, scope: Scope, n: u32) -> StoreResult<std::ops::Range<i64>>;
+    /// The largest visit id in the store (0 when empty).
     async fn max_visit_id(&self) -> StoreResult<i64>;
     /// The largest visit code of the project (0 when empty).
     async fn max_visit_code(&self, scope: Scope) -> StoreResult<i64>;

@@ -8,7 +8,7 @@
 pub mod numbers;
 pub mod service;
 
-pub use numbers::NumberPools;
+pub use numbers::{NumberPools, NumberReservations};
 pub use service::{CallOutcome, CallService};
 /// The telephony formats the routes parse (re-exported so handlers need
 /// no connector dependency).

@@ -9,6 +9,12 @@
 //! attributed), so `/collect` never waits for a write it does not need.
 //! After a restart, [`NumberPools::warm_up`] restores the holds still
 //! running from the store.
+//!
+//! [`NumberReservations`] is the interface the tracker and the calls
+//! service use; [`NumberPools`] is its in-memory default (the SQLite
+//! store's). Several nodes sharing one store and one number pool need a
+//! shared implementation, so that two nodes never give one number to two
+//! visits at once.
 
 use crate::context::ProjectContext;
 use crate::{AppError, DynStore};
@@ -60,10 +66,96 @@ pub struct LiveStatus {
     pub holders: usize,
 }
 
+/// Dynamic number reservations: which visit holds which number of a
+/// project's dynamic pools, now.
+///
+/// What a shared implementation must guarantee: `on_hit` and `ping` decide
+/// atomically per project (a number is held by one visit at a time unless
+/// the pool is exhausted and the hold is marked shared, as
+/// [`PoolState::reserve`] decides), follow the project's settings version,
+/// and make every hold visible to
+/// [`CallStore::reservations_at`](skvoz_store::CallStore::reservations_at)
+/// once `flush` returns (the calls service flushes before it attributes a
+/// call). `on_hit` is on the `/collect` path: it must answer from memory or
+/// one fast round trip.
+#[async_trait::async_trait]
+pub trait NumberReservations: Send + Sync {
+    /// A tracker hit of `visit_id` at `at`: extends the visit's number, or
+    /// — for a visit that starts with this hit (`new_visit` = its traits) —
+    /// reserves one from the first dynamic pool whose rule it matches.
+    /// Returns the number to show.
+    async fn on_hit(
+        &self,
+        ctx: &ProjectContext,
+        visit_id: i64,
+        vid: &str,
+        new_visit: Option<VisitTraits<'_>>,
+        at: DateTime<Utc>,
+    ) -> Option<String>;
+    /// The script's ping while the page is visible: extends the visit's
+    /// hold if `vid` is the visitor holding it. Returns the number.
+    async fn ping(
+        &self,
+        ctx: &ProjectContext,
+        visit_id: i64,
+        vid: &str,
+        at: DateTime<Utc>,
+    ) -> Option<String>;
+    /// Saves every hold decided so far to the store.
+    async fn flush(&self) -> Result<(), AppError>;
+    /// Restores the project's holds still running (at start).
+    async fn warm_up(&self, ctx: &ProjectContext, now: DateTime<Utc>) -> Result<usize, AppError>;
+    /// Numbers busy and visits holding one now, per dynamic pool.
+    async fn status(&self, ctx: &ProjectContext, now: DateTime<Utc>) -> Vec<LiveStatus>;
+    /// Forgets holds that ended.
+    async fn sweep(&self, now: DateTime<Utc>);
+}
+
+#[async_trait::async_trait]
+impl NumberReservations for NumberPools {
+    async fn on_hit(
+        &self,
+        ctx: &ProjectContext,
+        visit_id: i64,
+        vid: &str,
+        new_visit: Option<VisitTraits<'_>>,
+        at: DateTime<Utc>,
+    ) -> Option<String> {
+        NumberPools::on_hit(self, ctx, visit_id, vid, new_visit, at)
+    }
+
+    async fn ping(
+        &self,
+        ctx: &ProjectContext,
+        visit_id: i64,
+        vid: &str,
+        at: DateTime<Utc>,
+    ) -> Option<String> {
+        NumberPools::ping(self, ctx, visit_id, vid, at)
+    }
+
+    async fn flush(&self) -> Result<(), AppError> {
+        NumberPools::flush(self).await
+    }
+
+    async fn warm_up(&self, ctx: &ProjectContext, now: DateTime<Utc>) -> Result<usize, AppError> {
+        NumberPools::warm_up(self, ctx, now).await
+    }
+
+    async fn status(&self, ctx: &ProjectContext, now: DateTime<Utc>) -> Vec<LiveStatus> {
+        NumberPools::status(self, ctx, now)
+    }
+
+    async fn sweep(&self, now: DateTime<Utc>) {
+        NumberPools::sweep(self, now);
+    }
+}
+
 /// A queued reservation: project, visit, number index.
 type PendingKey = (ProjectId, i64, usize);
 
-/// The reservations of every project, in memory.
+/// The reservations of every project, in memory: the default
+/// [`NumberReservations`].
 pub struct NumberPools {
     store: DynStore,
     projects: RwLock<HashMap<ProjectId, Arc<Mutex<ProjectPools>>>>,

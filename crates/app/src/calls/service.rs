@@ -4,7 +4,7 @@
 //! of a repeat caller, or to nobody ("unidentified"); a target call becomes
 //! a lead of kind `call` through [`LeadService::record`].
 
-use super::numbers::NumberPools;
+use super::numbers::NumberReservations;
 use crate::context::ProjectContext;
 use crate::crm::leads::{LeadIdentity, LeadService};
 use crate::inbound::{self, CalltouchWebhook, Delivery, ZadarmaWebhook};
@@ -209,7 +209,7 @@ impl CallService {
     }
 
     /// The in-memory reservations.
-    pub fn numbers(&self) -> &Arc<NumberPools> {
+    pub fn numbers(&self) -> &Arc<dyn NumberReservations> {
         self.tracking.numbers()
     }
 
@@ -507,7 +507,7 @@ impl CallService {
     /// rate over the last 7 days.
     pub async fn pools(&self, ctx: &ProjectContext) -> Result<Vec<PoolStatus>, AppError> {
         let now = Utc::now();
-        let live = self.numbers().status(ctx, now);
+        let live = self.numbers().status(ctx, now).await;
         let mut out = Vec::new();
         for pool in &ctx.settings.calltracking.pools {
             let stats = self

@@ -525,7 +525,7 @@ impl ProjectIndex {
         scope: Scope,
         snapshots: Option<PathBuf>,
     ) -> Result<Box<Self>, AppError> {
-        let revision = store.report_revision(scope);
+        let revision = store.report_revision(scope).await?;
         let crm_stale = self.crm.revision != Some(revision);
         let scan_store = store.clone();
         let started = Instant::now();

@@ -6,7 +6,8 @@
 //!   validation.
 //! - [`crate::context`] (shared with every other service): the per-project
 //!   context cached for the hot path (settings, compiled channel rules, time zone).
-//! - [`sessions`]: the in-memory table of active sessions.
+//! - [`sessions`]: the table of active sessions (an interface; in memory by
+//!   default).
 //! - [`writer`]: the batch writer that acknowledges a hit only after its
 //!   batch is committed.
 //! - [`service`]: [`TrackingService`], tying them together.

@@ -2,11 +2,13 @@
 
 use super::geo::{GeoIp, Location};
 use super::input::{HitInput, HitOutcome};
-use super::sessions::{ActiveSession, SessionTable};
+use super::sessions::{ActiveSession, MemorySessionTable, SessionTable};
 use super::writer::{BatchWriter, WriteError};
+use crate::calls::numbers::NumberReservations;
 use crate::context::{ContextCache, ProjectContext};
 use crate::{AppError, DynStore};
 use chrono::Utc;
+use numbering::VisitNumbering;
 use parking_lot::Mutex;
 use rand::RngCore;
 use skvoz_domain::traffic::{
@@ -15,10 +17,10 @@ use skvoz_domain::traffic::{
 use skvoz_domain::ProjectId;
 use skvoz_store::{Hit, IngestWrite, Visit, VisitorLink};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
-use tokio::sync::OnceCell;
 
+mod numbering;
 mod offline;
 
 /// Counted when a hit is committed.
@@ -36,14 +38,14 @@ pub struct TrackingService {
 struct Inner {
     store: DynStore,
     contexts: Arc<ContextCache>,
-    sessions: SessionTable,
+    sessions: Arc<dyn SessionTable>,
     writer: BatchWriter,
     devices: Mutex<HashMap<String, Device>>,
-    next_visit_id: OnceCell<AtomicI64>,
-    codes: Mutex<HashMap<ProjectId, i64>>,
+    /// Visit ids and codes from blocks the store hands out.
+    numbering: VisitNumbering,
     geo: Option<GeoIp>,
     /// Dynamic call-tracking numbers held by visits.
-    numbers: Arc<crate::calls::NumberPools>,
+    numbers: Arc<dyn NumberReservations>,
     /// Set once the active sessions of every project were loaded from the
     /// store; from then on a visitor missing from memory has no session
     /// that could continue, and the hot path never reads the store.
@@ -75,24 +77,56 @@ fn write_error(e: WriteError) -> AppError {
     }
 }
 
+/// The state of live visitors a node keeps between hits: the active
+/// sessions and the dynamic number reservations. In memory by default (one
+/// node per store); several nodes sharing a store pass shared
+/// implementations to [`TrackingService::with_state`].
+pub struct LiveState {
+    /// The active sessions.
+    pub sessions: Arc<dyn SessionTable>,
+    /// The dynamic number reservations.
+    pub numbers: Arc<dyn NumberReservations>,
+}
+
+impl LiveState {
+    /// The in-memory tables over a store (the number pools' saver runs
+    /// while they live). Needs a tokio runtime.
+    pub fn in_memory(store: DynStore) -> LiveState {
+        LiveState {
+            sessions: Arc::new(MemorySessionTable::default()),
+            numbers: crate::calls::NumberPools::start(store),
+        }
+    }
+}
+
 impl TrackingService {
-    /// Starts the service: its writer task and the sweeper of idle sessions.
+    /// Starts the service with in-memory sessions and reservations: its
+    /// writer task and the sweeper of idle sessions.
     pub fn new(
         store: DynStore,
         contexts: Arc<ContextCache>,
         geo: Option<GeoIp>,
     ) -> TrackingService {
-        let store_for_numbers = store.clone();
+        let state = LiveState::in_memory(store.clone());
+        TrackingService::with_state(store, contexts, geo, state)
+    }
+
+    /// Starts the service over the given session and reservation tables.
+    pub fn with_state(
+        store: DynStore,
+        contexts: Arc<ContextCache>,
+        geo: Option<GeoIp>,
+        state: LiveState,
+    ) -> TrackingService {
         let inner = Arc::new(Inner {
             writer: BatchWriter::start(store.clone()),
             store,
             contexts,
-            sessions: SessionTable::default(),
+            sessions: state.sessions,
             devices: Mutex::new(HashMap::new()),
-            next_visit_id: OnceCell::new(),
-            codes: Mutex::new(HashMap::new()),
+            numbering: VisitNumbering::default(),
             geo,
-            numbers: crate::calls::NumberPools::start(store_for_numbers),
+            numbers: state.numbers,
             warmed: std::sync::atomic::AtomicBool::new(false),
         });
         let weak: Weak<Inner> = Arc::downgrade(&inner);
@@ -102,7 +136,7 @@ impl TrackingService {
                 tick.tick().await;
                 match weak.upgrade() {
                     Some(inner) => {
-                        let held = inner.sessions.sweep(Utc::now());
+                        let held = inner.sessions.sweep(Utc::now()).await;
                         metrics::gauge!("skvoz_active_sessions").set(held as f64);
                     }
                     None => break,
@@ -125,14 +159,8 @@ impl TrackingService {
                 let session = ActiveSession::of(&visit, expires_at);
                 self.inner
                     .sessions
-                    .with_entry(project.id, &visit.vid, |slot| {
-                        if slot
-                            .as_ref()
-                            .is_none_or(|s| session.progress.last_at >= s.progress.last_at)
-                        {
-                            *slot = Some(session);
-                        }
-                    });
+                    .restore(project.id, &visit.vid, session)
+                    .await;
                 loaded += 1;
             }
             self.inner.numbers.warm_up(&ctx, now).await?;
@@ -142,7 +170,7 @@ impl TrackingService {
     }
 
     /// The dynamic call-tracking numbers held by visits.
-    pub fn numbers(&self) -> &Arc<crate::calls::NumberPools> {
+    pub fn numbers(&self) -> &Arc<dyn NumberReservations> {
         &self.inner.numbers
     }
 
@@ -165,7 +193,7 @@ impl TrackingService {
             Prepared::Record(record) => self.inner.writer.write(record).await,
         };
         if let Err(e) = result {
-            self.forget(ctx.project.id, &outcome);
+            self.forget(ctx.project.id, &outcome).await;
             return Err(write_error(e));
         }
         count(&outcome);
@@ -216,7 +244,9 @@ impl TrackingService {
         }
         let outcomes: Vec<HitOutcome> = outcomes.into_iter().flatten().collect();
         if let Err(e) = self.inner.writer.write_all(records).await {
-            outcomes.iter().for_each(|o| self.forget(project, o));
+            for o in &outcomes {
+                self.forget(project, o).await;
+            }
             return Err(write_error(e));
         }
         outcomes.iter().for_each(count);
@@ -227,9 +257,12 @@ impl TrackingService {
     /// did not pass one) the device is unknown, not a bot.
     /// After a failed write, the session table must not point at a visit
     /// that may not exist.
-    fn forget(&self, project: ProjectId, outcome: &HitOutcome) {
+    async fn forget(&self, project: ProjectId, outcome: &HitOutcome) {
         if let Some(visit_id) = outcome.visit_id {
-            self.inner.sessions.forget(project, &outcome.vid, visit_id);
+            self.inner
+                .sessions
+                .forget(project, &outcome.vid, visit_id)
+                .await;
         }
     }
 
@@ -261,25 +294,17 @@ impl TrackingService {
         }
     }
 
-    async fn ensure_counters(
+    /// Makes sure a visit id and a code of the project are at hand (a store
+    /// round trip only when a block is spent).
+    async fn ensure_numbers(
         &self,
         project: ProjectId,
         scope: skvoz_store::Scope,
     ) -> Result<(), AppError> {
-        let store = &self.inner.store;
         self.inner
-            .next_visit_id
-            .get_or_try_init(|| async {
-                Ok::<_, AppError>(AtomicI64::new(store.max_visit_id().await?))
-            })
-            .await?;
-        if !self.inner.codes.lock().contains_key(&project) {
-            let max = store.max_visit_code(scope).await?;
-            let mut codes = self.inner.codes.lock();
-            let entry = codes.entry(project).or_insert(max);
-            *entry = (*entry).max(max);
-        }
-        Ok(())
+            .numbering
+            .refill(&self.inner.store, project, scope)
+            .await
     }
 
     /// Validates and sessionizes one hit and builds its store record. With
@@ -320,7 +345,6 @@ impl TrackingService {
             ));
         }
         let project = ctx.project.id;
-        self.ensure_counters(project, ctx.scope).await?;
         let f = &input.fields;
         // Events (`skvoz.event`) describe the current page, not a new
         // arrival: they never change the source (they are decided as
@@ -347,7 +371,7 @@ impl TrackingService {
             .and_then(|o| o.get(&vid))
             .filter(|s| at >= s.progress.last_at)
             .cloned();
-        let live = self.inner.sessions.get(project, &vid);
+        let live = self.inner.sessions.get(project, &vid).await;
         let live_usable = live
             .as_ref()
             .is_some_and(|s| at >= s.progress.last_at - skew);
@@ -367,122 +391,133 @@ impl TrackingService {
         let location = self.locate(&input);
 
         let timeout = ctx.session_timeout;
-        let next_id = self
-            .inner
-            .next_visit_id
-            .get()
-            .ok_or_else(|| AppError::Internal("visit ids not initialized".into()))?;
-        let (session, prepared, created) = self.inner.sessions.with_entry(project, &vid, |slot| {
-            let prev: Option<ActiveSession> = from_overlay.or_else(|| {
-                match slot.as_ref().filter(|s| at >= s.progress.last_at - skew) {
-                    Some(s) => Some(s.clone()),
-                    None => stored,
-                }
-            });
-            let state = prev.as_ref().map(|p| SessionState {
-                started_at: p.started_at,
-                last_hit_at: p.progress.last_at,
-                source_key: p.source_key,
-            });
-            let decision = decide(state.as_ref(), at, &decision_source, timeout, ctx.tz);
-            let mut links = Vec::new();
-            let mut new_visit = None;
-            let session = match (decision, prev) {
-                (SessionDecision::Continue, Some(mut s)) => {
-                    s.progress.hits += 1;
-                    s.progress.last_at = s.progress.last_at.max(at);
-                    for (kind, seen, sent) in [
-                        ("ga_cid", &mut s.progress.ga_cid, &f.ga_cid),
-                        ("ym_uid", &mut s.progress.ym_uid, &f.ym_uid),
-                    ] {
-                        if sent.is_some() && sent != seen {
-                            links.push((kind, sent.clone()));
-                            if seen.is_none() {
-                                seen.clone_from(sent);
-                            }
+        // Decided under the visitor's lock. A new visit takes its id and
+        // code from the blocks at hand; when a block is spent (or the id
+        // block too old), the decision leaves the entry alone and is made
+        // again after a refill. Continuing hits never wait for the store.
+        let (session, prepared, created) = loop {
+            let decided = self
+                .inner
+                .sessions
+                .with_entry(project, &vid, |slot| {
+                    let prev: Option<ActiveSession> = from_overlay.clone().or_else(|| {
+                        match slot.as_ref().filter(|s| at >= s.progress.last_at - skew) {
+                            Some(s) => Some(s.clone()),
+                            None => stored.clone(),
                         }
-                    }
-                    s
-                }
-                _ => {
-                    let code = {
-                        let mut codes = self.inner.codes.lock();
-                        let c = codes.entry(project).or_insert(0);
-                        *c += 1;
-                        *c
+                    });
+                    let state = prev.as_ref().map(|p| SessionState {
+                        started_at: p.started_at,
+                        last_hit_at: p.progress.last_at,
+                        source_key: p.source_key,
+                    });
+                    let decision = decide(state.as_ref(), at, &decision_source, timeout, ctx.tz);
+                    let mut links = Vec::new();
+                    let mut new_visit = None;
+                    let session = match (decision, prev) {
+                        (SessionDecision::Continue, Some(mut s)) => {
+                            s.progress.hits += 1;
+                            s.progress.last_at = s.progress.last_at.max(at);
+                            for (kind, seen, sent) in [
+                                ("ga_cid", &mut s.progress.ga_cid, &f.ga_cid),
+                                ("ym_uid", &mut s.progress.ym_uid, &f.ym_uid),
+                            ] {
+                                if sent.is_some() && sent != seen {
+                                    links.push((kind, sent.clone()));
+                                    if seen.is_none() {
+                                        seen.clone_from(sent);
+                                    }
+                                }
+                            }
+                            s
+                        }
+                        _ => {
+                            // A spent block: `None` leaves the entry as it was.
+                            let (id, code) = self.inner.numbering.take(project)?;
+                            links.push(("ga_cid", f.ga_cid.clone()));
+                            links.push(("ym_uid", f.ym_uid.clone()));
+                            let visit = Visit {
+                                id,
+                                code,
+                                vid: vid.clone(),
+                                started_at: at,
+                                last_at: at,
+                                hits: 1,
+                                channel: ctx.channels.classify(&source, &f.url).to_owned(),
+                                source: source.clone(),
+                                landing: f.url.clone(),
+                                referrer: f.referrer.clone(),
+                                device: device.clone(),
+                                screen: f.screen.clone(),
+                                lang: f.lang.clone(),
+                                tz: f.tz.clone(),
+                                country: location.country.clone(),
+                                region: location.region.clone(),
+                                city: location.city.clone(),
+                                ga_cid: f.ga_cid.clone(),
+                                ym_uid: f.ym_uid.clone(),
+                            };
+                            let session = ActiveSession::of(&visit, at);
+                            new_visit = Some(Arc::new(visit));
+                            session
+                        }
                     };
-                    links.push(("ga_cid", f.ga_cid.clone()));
-                    links.push(("ym_uid", f.ym_uid.clone()));
-                    let visit = Visit {
-                        id: next_id.fetch_add(1, Ordering::Relaxed) + 1,
-                        code,
-                        vid: vid.clone(),
-                        started_at: at,
-                        last_at: at,
-                        hits: 1,
-                        channel: ctx.channels.classify(&source, &f.url).to_owned(),
-                        source: source.clone(),
-                        landing: f.url.clone(),
-                        referrer: f.referrer.clone(),
-                        device: device.clone(),
-                        screen: f.screen.clone(),
-                        lang: f.lang.clone(),
-                        tz: f.tz.clone(),
-                        country: location.country.clone(),
-                        region: location.region.clone(),
-                        city: location.city.clone(),
-                        ga_cid: f.ga_cid.clone(),
-                        ym_uid: f.ym_uid.clone(),
-                    };
-                    let session = ActiveSession::of(&visit, at);
-                    new_visit = Some(Arc::new(visit));
-                    session
-                }
-            };
-            let mut session = session;
-            session.expires_at = session.progress.last_at + timeout + chrono::Duration::minutes(1);
-            if slot
-                .as_ref()
-                .is_none_or(|s| session.progress.last_at >= s.progress.last_at)
-            {
-                *slot = Some(session.clone());
-            }
-            let created = new_visit.clone();
-            let links: Vec<VisitorLink> = links
-                .into_iter()
-                .filter_map(|(kind, value)| {
-                    value.map(|value| VisitorLink {
-                        vid: vid.clone(),
-                        kind,
-                        value,
-                    })
-                })
-                .collect();
-            let record = IngestWrite::Hit {
-                scope: ctx.scope,
-                visit_id: session.visit_id,
-                new_visit,
-                progress: session.progress.clone(),
-                hit: Hit {
-                    visit_id: session.visit_id,
-                    at,
-                    url: f.url.clone(),
-                    title: f.title.clone(),
-                    event: f.event.clone(),
-                    props: f
-                        .props
+                    let mut session = session;
+                    session.expires_at =
+                        session.progress.last_at + timeout + chrono::Duration::minutes(1);
+                    if slot
                         .as_ref()
-                        .map(|p| serde_json::Value::Object(p.clone()).to_string()),
-                },
-                links,
-            };
-            let prepared = if enqueue {
-                self.inner.writer.enqueue(record).map(Prepared::Queued)
-            } else {
-                Ok(Prepared::Record(record))
-            };
-            (session, prepared, created)
-        });
+                        .is_none_or(|s| session.progress.last_at >= s.progress.last_at)
+                    {
+                        *slot = Some(session.clone());
+                    }
+                    let created = new_visit.clone();
+                    let links: Vec<VisitorLink> = links
+                        .into_iter()
+                        .filter_map(|(kind, value)| {
+                            value.map(|value| VisitorLink {
+                                vid: vid.clone(),
+                                kind,
+                                value,
+                            })
+                        })
+                        .collect();
+                    let record = IngestWrite::Hit {
+                        scope: ctx.scope,
+                        visit_id: session.visit_id,
+                        new_visit,
+                        progress: session.progress.clone(),
+                        hit: Hit {
+                            visit_id: session.visit_id,
+                            at,
+                            url: f.url.clone(),
+                            title: f.title.clone(),
+                            event: f.event.clone(),
+                            props: f
+                                .props
+                                .as_ref()
+                                .map(|p| serde_json::Value::Object(p.clone()).to_string()),
+                        },
+                        links,
+                    };
+                    let prepared = if enqueue {
+                        self.inner.writer.enqueue(record).map(Prepared::Queued)
+                    } else {
+                        Ok(Prepared::Record(record))
+                    };
+                    Some((session, prepared, created))
+                })
+                .await;
+            match decided {
+                Some(Some(done)) => break done,
+                Some(None) => self.ensure_numbers(project, ctx.scope).await?,
+                None => {
+                    return Err(AppError::Internal(
+                        "the session table did not decide the hit".into(),
+                    ))
+                }
+            }
+        };
         let prepared = prepared.map_err(write_error)?;
         // Call tracking: only the site script's hits show a number, and a
         // project without dynamic pools pays one check.
@@ -498,6 +533,7 @@ impl TrackingService {
             self.inner
                 .numbers
                 .on_hit(ctx, session.visit_id, &vid, traits, at)
+                .await
         } else {
             None
         };

@@ -230,7 +230,8 @@ pub async fn hold(State(state): State<AppState>, body: Bytes) -> ApiResult<Json<
         .app
         .calls
         .numbers()
-        .ping(&ctx, ping.visit_id, &ping.vid, Utc::now());
+        .ping(&ctx, ping.visit_id, &ping.vid, Utc::now())
+        .await;
     let cfg = &ctx.settings.calltracking;
     let numbers = if phone.is_some() {
         cfg.site_numbers

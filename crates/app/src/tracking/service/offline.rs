@@ -9,7 +9,6 @@ use crate::AppError;
 use chrono::{DateTime, Utc};
 use skvoz_domain::traffic::{Device, DeviceType, TrafficSource};
 use skvoz_store::{Hit, IngestWrite, Visit, VisitProgress};
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 impl TrackingService {
@@ -25,19 +24,14 @@ impl TrackingService {
         at: DateTime<Utc>,
     ) -> Result<Visit, AppError> {
         let project = ctx.project.id;
-        self.ensure_counters(project, ctx.scope).await?;
-        let next_id = self
-            .inner
-            .next_visit_id
-            .get()
-            .ok_or_else(|| AppError::Internal("visit ids not initialized".into()))?;
-        let code = {
-            let mut codes = self.inner.codes.lock();
-            let c = codes.entry(project).or_insert(0);
-            *c += 1;
-            *c
+        let (id, code) = loop {
+            if let Some(numbers) = self.inner.numbering.take(project) {
+                break numbers;
+            }
+            // Spent; other visits may take the last of the new block before
+            // this one does, hence the loop.
+            self.ensure_numbers(project, ctx.scope).await?;
         };
-        let id = next_id.fetch_add(1, Ordering::Relaxed) + 1;
         let visit = Visit {
             id,
             code,
