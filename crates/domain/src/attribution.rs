@@ -712,7 +712,11 @@ pub fn coalition_weights<C: Eq>(path: &[C], coalition: &[C], shares: &[f64]) -> 
     }
     member
         .iter()
-        .map(|m| m.map_or(0.0, |k| shares.get(k).copied().unwrap_or(0.0) / counts[k] as f64))
+        .map(|m| {
+            m.map_or(0.0, |k| {
+                shares.get(k).copied().unwrap_or(0.0) / counts[k] as f64
+            })
+        })
         .collect()
 }
 
@@ -864,14 +868,29 @@ mod tests {
     fn markov_published_split_hand_computed() {
         let credit = markov_model(&five_journeys());
         let want = [
-            ("A", 5.0 / 6.0, 13.0 / 18.0, 45.0 / 26.0, 180.0 * 39.0 / 82.0),
+            (
+                "A",
+                5.0 / 6.0,
+                13.0 / 18.0,
+                45.0 / 26.0,
+                180.0 * 39.0 / 82.0,
+            ),
             ("B", 1.0 / 3.0, 5.0 / 9.0, 18.0 / 26.0, 180.0 * 30.0 / 82.0),
-            ("C", 5.0 / 18.0, 13.0 / 54.0, 15.0 / 26.0, 180.0 * 13.0 / 82.0),
+            (
+                "C",
+                5.0 / 18.0,
+                13.0 / 54.0,
+                15.0 / 26.0,
+                180.0 * 13.0 / 82.0,
+            ),
         ];
         for (c, re, re_value, conversions, value) in want {
             let got = credit[c];
             assert!((got.removal_effect - re).abs() < 1e-9, "{c}: {got:?}");
-            assert!((got.removal_effect_value - re_value).abs() < 1e-9, "{c}: {got:?}");
+            assert!(
+                (got.removal_effect_value - re_value).abs() < 1e-9,
+                "{c}: {got:?}"
+            );
             assert!((got.conversions - conversions).abs() < 1e-9, "{c}: {got:?}");
             assert!((got.value - value).abs() < 1e-9, "{c}: {got:?}");
         }
@@ -917,7 +936,10 @@ mod tests {
                 }
             }
         }
-        assert!((credit["A"] - (5.0 / 7.0 + 1.0 + 0.75)).abs() < 1e-9, "{credit:?}");
+        assert!(
+            (credit["A"] - (5.0 / 7.0 + 1.0 + 0.75)).abs() < 1e-9,
+            "{credit:?}"
+        );
         assert!((credit["B"] - 2.0 / 7.0).abs() < 1e-9, "{credit:?}");
         assert!((credit["C"] - 0.25).abs() < 1e-9, "{credit:?}");
     }
@@ -1089,6 +1111,26 @@ mod tests {
             let oracle = removal_by_resolving(&journeys);
             for (c, e) in &oracle {
                 prop_assert!((fast[c] - e).abs() < 1e-9, "{} {} {}", c, fast[c], e);
+            }
+        }
+
+        /// ChannelAttribution reads A > A > B as A > B; skvoz keeps the
+        /// repeat as a self-transition. A self-loop only delays leaving a
+        /// state, so no removal effect changes and the two stay comparable.
+        #[test]
+        fn repeats_in_a_row_change_no_removal_effect(journeys in prop::collection::vec((prop::collection::vec(0u8..4, 1..9), any::<bool>()), 1..30)) {
+            let collapsed: Vec<(Vec<u8>, bool)> = journeys
+                .iter()
+                .map(|(p, c)| {
+                    let mut p = p.clone();
+                    p.dedup();
+                    (p, *c)
+                })
+                .collect();
+            let kept = markov_removal_effects(&journeys);
+            let merged = markov_removal_effects(&collapsed);
+            for (c, e) in &kept {
+                prop_assert!((e - merged[c]).abs() < 1e-9, "{} {} {}", c, e, merged[c]);
             }
         }
 

@@ -343,9 +343,7 @@ async fn the_model_switcher_changes_the_numbers() {
         ("markov_path", "skvoz variant"),
         ("shapley", "Shapley values"),
     ] {
-        assert!(first
-            .text
-            .contains(&format!("<option value=\"{model}\"")));
+        assert!(first.text.contains(&format!("<option value=\"{model}\"")));
         let r = get(&f.s, &format!("{base}&model={model}"), c, "en").await;
         assert_eq!(r.status, StatusCode::OK, "{model}: {}", r.text);
         assert!(

@@ -719,11 +719,15 @@ pub(crate) fn run(index: &mut ProjectIndex, q: &EngineQuery<'_>) -> Aggregates {
                 (None, ModelKind::Shapley) => {
                     let path: Vec<u32> = touches.iter().map(|t| t.channel).collect();
                     let members = attribution::coalition(&path);
-                    let game = &data_driven.games[chain];
-                    let shares = shapley_cache[chain]
-                        .entry(members.clone())
-                        .or_insert_with(|| game.shares(&members));
-                    weights.extend(attribution::coalition_weights(&path, &members, shares));
+                    // One Shapley computation per distinct set of groups.
+                    let cache = &mut shapley_cache[chain];
+                    if !cache.contains_key(&members) {
+                        let shares = data_driven.games[chain].shares(&members);
+                        cache.insert(members.clone(), shares);
+                    }
+                    if let Some(shares) = cache.get(&members) {
+                        weights.extend(attribution::coalition_weights(&path, &members, shares));
+                    }
                 }
                 // Markov when its chain could not be solved: equal shares.
                 (None, _) => weights.extend(std::iter::repeat_n(
@@ -1243,12 +1247,14 @@ pub(crate) fn paths(
         groups: grouping.groups.clone(),
         rows: table
             .into_iter()
-            .map(|(path, (conversions, nulls, value))| attribution::PathCount {
-                path,
-                conversions,
-                nulls,
-                value,
-            })
+            .map(
+                |(path, (conversions, nulls, value))| attribution::PathCount {
+                    path,
+                    conversions,
+                    nulls,
+                    value,
+                },
+            )
             .collect(),
     };
     put_back(index, grouping, journeys);
