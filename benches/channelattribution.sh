@@ -43,7 +43,8 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --upgrade pip
   # The sdist compiles its C++ (Armadillo, Cython): a few minutes.
-  "$venv/bin/pip" install ChannelAttribution pandas
+  # (its module imports matplotlib without declaring it)
+  "$venv/bin/pip" install ChannelAttribution pandas matplotlib
 fi
 
 out="$(mktemp -d)"
