@@ -650,17 +650,42 @@ impl<C: Clone + Ord + Hash> CoalitionGame<C> {
         let s = coalition.len().min(SHAPLEY_MAX_GROUPS);
         let members = &coalition[..s];
         let subsets = 1usize << s;
-        // Worth of every subset, by bit mask over `members`.
+        // Worth of every subset, by bit mask over `members`: looked up
+        // subset by subset, or — when the game holds fewer coalitions than
+        // there are subsets — by finding which of its coalitions are
+        // subsets (the others are worth 0).
         let mut worth = vec![0.0f64; subsets];
-        let mut subset: Vec<C> = Vec::with_capacity(s);
-        for (mask, w) in worth.iter_mut().enumerate().skip(1) {
-            subset.clear();
-            subset.extend(
-                (0..s)
-                    .filter(|b| mask & (1 << b) != 0)
-                    .map(|b| members[b].clone()),
-            );
-            *w = self.rate(&subset);
+        if subsets > self.journeys.len() {
+            for (coalition, &(c, n)) in &self.journeys {
+                if n <= 0.0 {
+                    continue;
+                }
+                let mut mask = 0usize;
+                let mut inside = true;
+                for m in coalition {
+                    match members.binary_search(m) {
+                        Ok(b) => mask |= 1 << b,
+                        Err(_) => {
+                            inside = false;
+                            break;
+                        }
+                    }
+                }
+                if inside {
+                    worth[mask] = c / n;
+                }
+            }
+        } else {
+            let mut subset: Vec<C> = Vec::with_capacity(s);
+            for (mask, w) in worth.iter_mut().enumerate().skip(1) {
+                subset.clear();
+                subset.extend(
+                    (0..s)
+                        .filter(|b| mask & (1 << b) != 0)
+                        .map(|b| members[b].clone()),
+                );
+                *w = self.rate(&subset);
+            }
         }
         // |T|! (s - |T| - 1)! / s! for a subset T without the member.
         let mut factorial = vec![1.0f64; s + 1];
@@ -1185,6 +1210,30 @@ mod tests {
                 if let (Some(a), Some(b)) = (members.iter().position(|&m| m == 5), members.iter().position(|&m| m == 6)) {
                     prop_assert!((shares[a] - shares[b]).abs() < 1e-9, "{:?} {:?}", members, shares);
                 }
+            }
+        }
+
+        #[test]
+        fn shapley_reads_the_game_the_same_both_ways(journeys in prop::collection::vec((prop::collection::vec(0u8..8, 1..9), any::<bool>()), 1..12)) {
+            // Few coalitions: big sets read the game by its coalitions;
+            // the same game padded with many empty-worth coalitions reads
+            // subset by subset. Same values.
+            let mut game = CoalitionGame::default();
+            for (p, c) in &journeys {
+                game.add(&coalition(p), f64::from(u8::from(*c)), 1.0);
+            }
+            let mut padded = game.clone();
+            for a in 100u8..255 {
+                for b in a + 1..=255 {
+                    padded.add(&[a, b], 0.0, 1.0);
+                }
+            }
+            prop_assert!(padded.journeys.len() > 1 << SHAPLEY_MAX_GROUPS.min(8));
+            for (p, _) in &journeys {
+                let members = coalition(p);
+                let a = game.shapley(&members);
+                let b = padded.shapley(&members);
+                prop_assert!(close(&a, &b), "{:?} {:?} {:?}", members, a, b);
             }
         }
 
