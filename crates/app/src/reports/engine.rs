@@ -888,9 +888,10 @@ impl DataDriven {
     /// The period's journeys: each counted conversion's, converted, and
     /// every visitor's visits of the period as a journey that did not
     /// convert (except, per type, the visitors whose journeys converted).
-    /// The visitors' paths go into one chain and one game shared by the
-    /// three types first; a type's copy then takes its converting visitors'
-    /// paths back out, so the million-visitor pass runs once.
+    /// The visitors' paths go, identical ones added up, into one chain and
+    /// one game shared by the three types first; a type's copy then takes
+    /// its converting visitors' paths back out, so the million-visitor pass
+    /// runs once.
     fn build(q: &EngineQuery<'_>, input: &DataDrivenInput<'_>) -> DataDriven {
         let markov = q
             .models
@@ -931,21 +932,32 @@ impl DataDriven {
                 }
             }
         };
-        let mut base_chain = MarkovChain::default();
-        let mut base_game = CoalitionGame::default();
+        // Identical paths are added up first: most visitors share a few
+        // short paths, so the chain and the game see each once.
+        let mut distinct: rustc_hash::FxHashMap<Vec<u32>, f64> = rustc_hash::FxHashMap::default();
         let mut path: Vec<u32> = Vec::new();
         for v in 0..nvisitors {
             period_path(v, &mut path);
             if path.is_empty() {
                 continue;
             }
-            if markov {
-                base_chain.add_paths(&path, 0.0, 1.0, 0.0);
-            }
-            if shapley {
-                base_game.add(&attribution::coalition(&path), 0.0, 1.0);
+            if let Some(n) = distinct.get_mut(path.as_slice()) {
+                *n += 1.0;
+            } else {
+                distinct.insert(path.clone(), 1.0);
             }
         }
+        let mut base_chain = MarkovChain::default();
+        let mut base_game = CoalitionGame::default();
+        for (path, &n) in &distinct {
+            if markov {
+                base_chain.add_paths(path, 0.0, n, 0.0);
+            }
+            if shapley {
+                base_game.add(&attribution::coalition(path), 0.0, n);
+            }
+        }
+        drop(distinct);
         let mut chains = [base_chain.clone(), base_chain.clone(), base_chain];
         let mut games = [base_game.clone(), base_game.clone(), base_game];
         for &v in &covered_list {
