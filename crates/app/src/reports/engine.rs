@@ -10,6 +10,14 @@
 //! deal or a sale follows its first lead (or the visit its CRM named). A
 //! conversion with no visit at all is credited to the `(unattributed)`
 //! group, so every model's credit adds up to the period's conversions.
+//!
+//! The data-driven models first look at every journey of the period: per
+//! conversion type, a Markov chain and a coalition game over the groups
+//! (`DataDriven`, visitors' identical paths added up once). `markov_path`
+//! and `shapley` then weigh each journey's touches; `markov` adds each
+//! type's conversions up and hands the total to the groups by their shares
+//! of the removal effects (`MarkovSplit`). `paths` exports the same
+//! journeys in ChannelAttribution's input shape.
 
 use super::index::{Crm, Dims, ProjectIndex, Visits};
 use skvoz_domain::attribution::{self, CoalitionGame, MarkovChain, ModelKind, Touch};
