@@ -1,7 +1,8 @@
 //! The channel report on a large project: cold (a fresh service over the
 //! store — every visit read into the index), cold from the index snapshot
 //! (a fresh service that starts from `DATA/report-index`), warm (the index
-//! up to date), and Markov over every journey of the period.
+//! up to date), and the data-driven models (markov, markov_path, shapley)
+//! over every journey of the period.
 //!
 //! `SKVOZ_BENCH_DATA=DIR cargo bench -p skvoz-app --bench reports` runs on
 //! the `demo` project of an existing data folder (make one with
@@ -161,22 +162,33 @@ fn main() {
                 "live (a new visit before each report): median {median:.1} ms, max {max:.1} ms (10 runs)"
             );
         }
-        let mut markov: Vec<Duration> = Vec::new();
-        for _ in 0..3 {
-            let t = Instant::now();
-            app.reports.channels(&ctx, &params("markov")).await.unwrap();
-            markov.push(t.elapsed());
+        // The data-driven models over every journey of the period (issue
+        // 21: markov and shapley under 1 s warm by channel and by
+        // channel,source).
+        for model in ["markov", "markov_path", "shapley"] {
+            for group_by in ["channel", "channel,source", "channel,source,campaign"] {
+                let params = ReportParams {
+                    group_by: Some(group_by.to_owned()),
+                    ..params(model)
+                };
+                let mut runs: Vec<Duration> = Vec::new();
+                for _ in 0..3 {
+                    let t = Instant::now();
+                    app.reports.channels(&ctx, &params).await.unwrap();
+                    runs.push(t.elapsed());
+                }
+                let (median, max) = median_max(runs);
+                println!(
+                    "warm {model} by {group_by} over every journey of the period: median {median:.0} ms, max {max:.0} ms (3 runs)"
+                );
+            }
         }
-        let (median, max) = median_max(markov);
-        println!(
-            "warm markov over every journey of the period: median {median:.0} ms, max {max:.0} ms (3 runs)"
-        );
         let t = Instant::now();
         app.reports
-            .channels(&ctx, &params("first_click,last_click,last_non_direct,last_paid,linear,time_decay,position_based,markov"))
+            .channels(&ctx, &params("first_click,last_click,last_non_direct,last_paid,linear,time_decay,position_based,markov,markov_path,shapley"))
             .await
             .unwrap();
-        println!("all eight models side by side: {:.0} ms", ms(t.elapsed()));
+        println!("all ten models side by side: {:.0} ms", ms(t.elapsed()));
         app.shutdown().await.unwrap();
     });
 }

@@ -168,7 +168,7 @@ proptest! {
                     let params = ReportParams {
                         from: Some("2026-07-01".into()),
                         to: Some("2026-07-31".into()),
-                        model: Some("first_click,last_click,last_non_direct,last_paid,linear,time_decay,position_based,markov".into()),
+                        model: Some("first_click,last_click,last_non_direct,last_paid,linear,time_decay,position_based,markov,markov_path,shapley".into()),
                         group_by: Some(group_by.into()),
                         date_mode: Some(date_mode.into()),
                         ..ReportParams::default()

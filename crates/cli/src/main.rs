@@ -188,6 +188,15 @@ enum ReportCommand {
         #[command(flatten)]
         args: ReportArgs,
     },
+    /// The period's journeys as ChannelAttribution input: path,
+    /// total_conversions, total_null, total_conversion_value.
+    Paths {
+        #[command(flatten)]
+        args: ReportArgs,
+        /// leads, deals or sales (default; its value is the revenue).
+        #[arg(long)]
+        conversion: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -614,6 +623,10 @@ async fn main() -> anyhow::Result<()> {
                     ("dynamics", args)
                 }
                 ReportCommand::Funnel { args } => ("funnel", args),
+                ReportCommand::Paths { args, conversion } => {
+                    params.conversion = conversion;
+                    ("paths", args)
+                }
             };
             params.from = args.from;
             params.to = args.to;
@@ -641,6 +654,7 @@ async fn main() -> anyhow::Result<()> {
             let report = match kind {
                 "channels" => app.reports.channels(&ctx, &params).await,
                 "dynamics" => app.reports.dynamics(&ctx, &params).await,
+                "paths" => app.reports.paths(&ctx, &params).await,
                 _ => app.reports.funnel(&ctx, &params).await,
             };
             app.shutdown().await?;

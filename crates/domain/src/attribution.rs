@@ -1,10 +1,22 @@
-//! Attribution models: how one conversion's value is split among the touches
-//! (visits) of its journey. Pure functions; the reports (the attribution
-//! issue) feed them the journeys of a period.
+//! Attribution models: how conversions are split among the touches
+//! (visits) of their journeys. Pure functions; the reports feed them the
+//! journeys of a period.
 //!
-//! Every model returns one weight per touch, non-negative, summing to 1 for
-//! a journey with touches (an empty journey gets no weights). Model names
-//! are those of API.md.
+//! The rule-based models ([`weights`]) give one weight per touch,
+//! non-negative, summing to 1 for a journey with touches (an empty journey
+//! gets no weights). The data-driven ones look at every journey of the
+//! period first:
+//! - `markov` is the published method (Anderl et al. 2016, ChannelAttribution,
+//!   DP6's marketing-attribution-models): a first-order chain over the
+//!   groups, exact removal effects ([`MarkovChain`]), and each group's credit
+//!   = the period's total × its removal effect ÷ the sum of removal effects
+//!   ([`markov_shares`]);
+//! - `markov_path` (a skvoz variant) splits each converting journey among its
+//!   own groups in proportion to their removal effects ([`markov_weights`]);
+//! - `shapley` is the conversion-rate Shapley value over sets of groups
+//!   ([`CoalitionGame`]).
+//!
+//! Model names are those of API.md.
 
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -91,13 +103,17 @@ pub enum ModelKind {
     TimeDecay,
     /// `position_based`.
     PositionBased,
-    /// `markov` (data-driven: removal effects over the period's journeys).
+    /// `markov` (data-driven: the period's total split by removal effects).
     Markov,
+    /// `markov_path` (each journey split among its groups by removal effects).
+    MarkovPath,
+    /// `shapley` (conversion-rate Shapley value over sets of groups).
+    Shapley,
 }
 
 impl ModelKind {
     /// Every model, in the order API.md lists them.
-    pub const ALL: [ModelKind; 8] = [
+    pub const ALL: [ModelKind; 10] = [
         ModelKind::FirstClick,
         ModelKind::LastClick,
         ModelKind::LastNonDirect,
@@ -106,6 +122,8 @@ impl ModelKind {
         ModelKind::TimeDecay,
         ModelKind::PositionBased,
         ModelKind::Markov,
+        ModelKind::MarkovPath,
+        ModelKind::Shapley,
     ];
 
     /// The API.md name.
@@ -119,6 +137,8 @@ impl ModelKind {
             ModelKind::TimeDecay => "time_decay",
             ModelKind::PositionBased => "position_based",
             ModelKind::Markov => "markov",
+            ModelKind::MarkovPath => "markov_path",
+            ModelKind::Shapley => "shapley",
         }
     }
 
@@ -127,8 +147,8 @@ impl ModelKind {
         ModelKind::ALL.into_iter().find(|m| m.as_str() == name)
     }
 
-    /// The rule-based model with its parameters (`None` for Markov, which
-    /// needs the period's journeys).
+    /// The rule-based model with its parameters (`None` for the data-driven
+    /// models, which need the period's journeys).
     pub fn rule(self, half_life_days: f64, first: f64, last: f64) -> Option<Model> {
         Some(match self {
             ModelKind::FirstClick => Model::FirstClick,
@@ -138,7 +158,7 @@ impl ModelKind {
             ModelKind::Linear => Model::Linear,
             ModelKind::TimeDecay => Model::TimeDecay { half_life_days },
             ModelKind::PositionBased => Model::PositionBased { first, last },
-            ModelKind::Markov => return None,
+            ModelKind::Markov | ModelKind::MarkovPath | ModelKind::Shapley => return None,
         })
     }
 }
@@ -242,6 +262,8 @@ pub fn markov_removal_effects<C: Clone + Eq + Hash>(
 /// A first-order Markov chain over channel states `0..n`, with a start
 /// state and two absorbing states (conversion, null), built from journeys
 /// one path at a time (no path is kept: memory is the transition counts).
+/// Repeated touches of a state are kept (a self-transition), as
+/// ChannelAttribution and Anderl et al. do.
 #[derive(Debug, Clone, Default)]
 pub struct MarkovChain {
     /// Transitions from the start state, per channel.
@@ -250,6 +272,9 @@ pub struct MarkovChain {
     transitions: Vec<HashMap<u32, f64>>,
     /// Transitions into conversion, per channel.
     to_conversion: Vec<f64>,
+    /// Conversion value (revenue) of the transitions into conversion, per
+    /// channel.
+    to_value: Vec<f64>,
     /// All transitions out of each channel (to channels, conversion, null).
     totals: Vec<f64>,
 }
@@ -265,29 +290,44 @@ impl MarkovChain {
             self.from_start.resize(need, 0.0);
             self.transitions.resize_with(need, HashMap::new);
             self.to_conversion.resize(need, 0.0);
+            self.to_value.resize(need, 0.0);
             self.totals.resize(need, 0.0);
         }
     }
 
     /// Adds one journey: its states in time order and whether it converted.
     pub fn add_path(&mut self, path: &[u32], converted: bool) {
+        if converted {
+            self.add_paths(path, 1.0, 0.0, 0.0);
+        } else {
+            self.add_paths(path, 0.0, 1.0, 0.0);
+        }
+    }
+
+    /// Adds `conversions + nulls` journeys along the same path (states in
+    /// time order): `conversions` of them converted, with `value` in all,
+    /// `nulls` did not — ChannelAttribution's input row (`total_conversions`,
+    /// `total_null`, `total_conversion_value`). Negative counts take journeys
+    /// added before back out (the counts are sums of whole numbers, so this
+    /// is exact).
+    pub fn add_paths(&mut self, path: &[u32], conversions: f64, nulls: f64, value: f64) {
         let (Some(&first), Some(&last)) = (path.first(), path.last()) else {
             return;
         };
         for &s in path {
             self.grow(s);
         }
-        self.from_start[first as usize] += 1.0;
+        let n = conversions + nulls;
+        self.from_start[first as usize] += n;
         for pair in path.windows(2) {
             *self.transitions[pair[0] as usize]
                 .entry(pair[1])
-                .or_default() += 1.0;
-            self.totals[pair[0] as usize] += 1.0;
+                .or_default() += n;
+            self.totals[pair[0] as usize] += n;
         }
-        self.totals[last as usize] += 1.0;
-        if converted {
-            self.to_conversion[last as usize] += 1.0;
-        }
+        self.totals[last as usize] += n;
+        self.to_conversion[last as usize] += conversions;
+        self.to_value[last as usize] += value;
     }
 
     /// Number of channel states seen.
@@ -305,10 +345,21 @@ impl MarkovChain {
     /// `P(hit i) · p_i / P(conversion)`, all from one inversion instead of
     /// one solve per removed state. Every effect is 0 when nothing converts.
     pub fn removal_effects(&self) -> Vec<f64> {
+        self.removal_effects_with_value().0
+    }
+
+    /// The removal effects on conversions and on conversion value, from one
+    /// inversion. The value effects are the same formula with `r` the
+    /// expected value absorbed from each state (the value of its
+    /// conversions ÷ its transitions): what ChannelAttribution's `var_value`
+    /// estimates by simulation. Value effects are all 0 when no value was
+    /// added.
+    pub fn removal_effects_with_value(&self) -> (Vec<f64>, Vec<f64>) {
         let n = self.states();
+        let zeros = || (vec![0.0; n], vec![0.0; n]);
         let start_total: f64 = self.from_start.iter().sum();
-        if n == 0 || start_total <= 0.0 || self.to_conversion.iter().all(|&c| c == 0.0) {
-            return vec![0.0; n];
+        if n == 0 || start_total <= 0.0 || self.to_conversion.iter().all(|&c| c <= 0.0) {
+            return zeros();
         }
         // A = I - Q, dense.
         let mut a = vec![0.0f64; n * n];
@@ -321,22 +372,10 @@ impl MarkovChain {
             }
         }
         let Some(inv) = invert(a, n) else {
-            return vec![0.0; n];
+            return zeros();
         };
-        let r: Vec<f64> = (0..n)
-            .map(|i| {
-                if self.totals[i] > 0.0 {
-                    self.to_conversion[i] / self.totals[i]
-                } else {
-                    0.0
-                }
-            })
-            .collect();
         let pi: Vec<f64> = self.from_start.iter().map(|c| c / start_total).collect();
-        // p = N r; visits = πᵀ N.
-        let p: Vec<f64> = (0..n)
-            .map(|i| (0..n).map(|j| inv[i * n + j] * r[j]).sum())
-            .collect();
+        // visits = πᵀ N: expected visits to each state.
         let mut visits = vec![0.0f64; n];
         for (k, &pk) in pi.iter().enumerate() {
             if pk != 0.0 {
@@ -345,26 +384,126 @@ impl MarkovChain {
                 }
             }
         }
-        let base: f64 = pi.iter().zip(&p).map(|(a, b)| a * b).sum();
-        if base <= 0.0 || !base.is_finite() {
-            return vec![0.0; n];
-        }
-        (0..n)
-            .map(|i| {
-                let diag = inv[i * n + i];
-                if diag <= 0.0 {
-                    return 0.0;
-                }
-                let hit = (visits[i] / diag).clamp(0.0, 1.0);
-                let e = hit * p[i] / base;
-                if e.is_finite() {
-                    e.clamp(0.0, 1.0)
-                } else {
-                    0.0
-                }
-            })
-            .collect()
+        let effects = |absorbed: &[f64]| -> Vec<f64> {
+            let r: Vec<f64> = (0..n)
+                .map(|i| {
+                    if self.totals[i] > 0.0 {
+                        absorbed[i] / self.totals[i]
+                    } else {
+                        0.0
+                    }
+                })
+                .collect();
+            // p = N r.
+            let p: Vec<f64> = (0..n)
+                .map(|i| (0..n).map(|j| inv[i * n + j] * r[j]).sum())
+                .collect();
+            let base: f64 = pi.iter().zip(&p).map(|(a, b)| a * b).sum();
+            if base <= 0.0 || !base.is_finite() {
+                return vec![0.0; n];
+            }
+            (0..n)
+                .map(|i| {
+                    let diag = inv[i * n + i];
+                    if diag <= 0.0 {
+                        return 0.0;
+                    }
+                    let hit = (visits[i] / diag).clamp(0.0, 1.0);
+                    let e = hit * p[i] / base;
+                    if e.is_finite() {
+                        e.clamp(0.0, 1.0)
+                    } else {
+                        0.0
+                    }
+                })
+                .collect()
+        };
+        let conversions = effects(&self.to_conversion);
+        let value = if self.to_value.iter().any(|&v| v > 0.0) {
+            effects(&self.to_value)
+        } else {
+            vec![0.0; n]
+        };
+        (conversions, value)
     }
+}
+
+/// The published Markov split: each state's share of the period's total,
+/// its removal effect ÷ the sum of removal effects. `None` when no state
+/// has an effect (nothing converted, or the chain could not be solved).
+pub fn markov_shares(effects: &[f64]) -> Option<Vec<f64>> {
+    let sum: f64 = effects.iter().sum();
+    (sum > 0.0 && sum.is_finite()).then(|| effects.iter().map(|e| e / sum).collect())
+}
+
+/// One row of ChannelAttribution's input: a path and how many journeys
+/// took it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PathCount<C> {
+    /// The groups touched, in time order (repeats kept).
+    pub path: Vec<C>,
+    /// Journeys along the path that converted.
+    pub conversions: f64,
+    /// Journeys along the path that did not.
+    pub nulls: f64,
+    /// Conversion value (revenue) of the converting ones.
+    pub value: f64,
+}
+
+/// Credit a group gets under the published Markov model.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct MarkovCredit {
+    /// Removal effect on conversions.
+    pub removal_effect: f64,
+    /// Removal effect on conversion value.
+    pub removal_effect_value: f64,
+    /// Conversions credited: total × removal effect ÷ Σ removal effects.
+    pub conversions: f64,
+    /// Value credited, the same way with the value removal effects.
+    pub value: f64,
+}
+
+/// The published Markov model over aggregated paths (what
+/// ChannelAttribution's `markov_model(order=1, var_null=…, var_value=…)`
+/// estimates): every group's removal effects and credit. Groups end up with
+/// no credit when nothing converted.
+pub fn markov_model<C: Clone + Eq + Hash>(rows: &[PathCount<C>]) -> HashMap<C, MarkovCredit> {
+    let mut index: HashMap<C, u32> = HashMap::new();
+    let mut names: Vec<C> = Vec::new();
+    let mut chain = MarkovChain::default();
+    let mut ids = Vec::new();
+    let (mut conversions, mut value) = (0.0, 0.0);
+    for row in rows {
+        ids.clear();
+        for c in &row.path {
+            let id = *index.entry(c.clone()).or_insert_with(|| {
+                names.push(c.clone());
+                (names.len() - 1) as u32
+            });
+            ids.push(id);
+        }
+        if !ids.is_empty() {
+            conversions += row.conversions;
+            value += row.value;
+        }
+        chain.add_paths(&ids, row.conversions, row.nulls, row.value);
+    }
+    let (fx, fx_value) = chain.removal_effects_with_value();
+    let shares = markov_shares(&fx);
+    let value_shares = markov_shares(&fx_value);
+    names
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let credit = MarkovCredit {
+                removal_effect: fx.get(i).copied().unwrap_or(0.0),
+                removal_effect_value: fx_value.get(i).copied().unwrap_or(0.0),
+                conversions: shares.as_ref().map_or(0.0, |s| s[i] * conversions),
+                value: value_shares.as_ref().map_or(0.0, |s| s[i] * value),
+            };
+            (c, credit)
+        })
+        .collect()
 }
 
 /// Inverts a dense `n × n` matrix (row-major) by Gauss–Jordan elimination
@@ -433,6 +572,176 @@ pub fn markov_weights<C: Eq + Hash>(path: &[C], effects: &HashMap<C, f64>) -> Ve
     }
     path.iter()
         .map(|c| effects.get(c).copied().unwrap_or(0.0) / total / counts[c] as f64)
+        .collect()
+}
+
+/// Most groups a journey's coalition holds for [`CoalitionGame`]: the
+/// Shapley value is exact over all `2^n` subsets, so a journey with more
+/// distinct groups keeps its latest 16.
+pub const SHAPLEY_MAX_GROUPS: usize = 16;
+
+/// The coalition of a journey: its distinct groups (the
+/// [`SHAPLEY_MAX_GROUPS`] touched latest when there are more), sorted.
+pub fn coalition<C: Clone + Ord>(path: &[C]) -> Vec<C> {
+    let mut out: Vec<C> = Vec::new();
+    for c in path.iter().rev() {
+        if out.len() == SHAPLEY_MAX_GROUPS {
+            break;
+        }
+        if !out.contains(c) {
+            out.push(c.clone());
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
+/// The conversion-rate game of Shapley attribution (Dalessandro et al.
+/// 2012; the `conv_rate` default of DP6's marketing-attribution-models,
+/// without its 4-group cap): the worth of a set of groups is the conversion
+/// rate of the journeys whose set of groups is exactly it (0 where there
+/// are none). Journeys are added one coalition at a time (see
+/// [`coalition`]).
+#[derive(Debug, Clone)]
+pub struct CoalitionGame<C> {
+    /// Per coalition (sorted, distinct): conversions and journeys.
+    journeys: HashMap<Vec<C>, (f64, f64)>,
+}
+
+impl<C> Default for CoalitionGame<C> {
+    fn default() -> Self {
+        CoalitionGame {
+            journeys: HashMap::new(),
+        }
+    }
+}
+
+impl<C: Clone + Ord + Hash> CoalitionGame<C> {
+    /// Adds `journeys` journeys with this coalition (sorted and distinct, as
+    /// [`coalition`] gives it), `conversions` of which converted. Negative
+    /// counts take journeys added before back out.
+    pub fn add(&mut self, coalition: &[C], conversions: f64, journeys: f64) {
+        if coalition.is_empty() {
+            return;
+        }
+        if let Some(e) = self.journeys.get_mut(coalition) {
+            e.0 += conversions;
+            e.1 += journeys;
+        } else {
+            self.journeys
+                .insert(coalition.to_vec(), (conversions, journeys));
+        }
+    }
+
+    /// The worth of a coalition: its journeys' conversion rate.
+    pub fn rate(&self, coalition: &[C]) -> f64 {
+        match self.journeys.get(coalition) {
+            Some(&(c, n)) if n > 0.0 => c / n,
+            _ => 0.0,
+        }
+    }
+
+    /// Each member's Shapley value in the game restricted to the subsets of
+    /// `coalition` (sorted, distinct, at most [`SHAPLEY_MAX_GROUPS`]
+    /// members), in `coalition` order: the average over orderings of what
+    /// the member adds to the worth of those before it. They sum to the
+    /// coalition's worth; some can be negative.
+    pub fn shapley(&self, coalition: &[C]) -> Vec<f64> {
+        let s = coalition.len().min(SHAPLEY_MAX_GROUPS);
+        let members = &coalition[..s];
+        let subsets = 1usize << s;
+        // Worth of every subset, by bit mask over `members`: looked up
+        // subset by subset, or — when the game holds fewer coalitions than
+        // there are subsets — by finding which of its coalitions are
+        // subsets (the others are worth 0).
+        let mut worth = vec![0.0f64; subsets];
+        if subsets > self.journeys.len() {
+            for (coalition, &(c, n)) in &self.journeys {
+                if n <= 0.0 {
+                    continue;
+                }
+                let mut mask = 0usize;
+                let mut inside = true;
+                for m in coalition {
+                    match members.binary_search(m) {
+                        Ok(b) => mask |= 1 << b,
+                        Err(_) => {
+                            inside = false;
+                            break;
+                        }
+                    }
+                }
+                if inside {
+                    worth[mask] = c / n;
+                }
+            }
+        } else {
+            let mut subset: Vec<C> = Vec::with_capacity(s);
+            for (mask, w) in worth.iter_mut().enumerate().skip(1) {
+                subset.clear();
+                subset.extend(
+                    (0..s)
+                        .filter(|b| mask & (1 << b) != 0)
+                        .map(|b| members[b].clone()),
+                );
+                *w = self.rate(&subset);
+            }
+        }
+        // |T|! (s - |T| - 1)! / s! for a subset T without the member.
+        let mut factorial = vec![1.0f64; s + 1];
+        for k in 1..=s {
+            factorial[k] = factorial[k - 1] * k as f64;
+        }
+        let weight: Vec<f64> = (0..s)
+            .map(|t| factorial[t] * factorial[s - t - 1] / factorial[s])
+            .collect();
+        (0..s)
+            .map(|i| {
+                let bit = 1usize << i;
+                (0..subsets)
+                    .filter(|mask| mask & bit == 0)
+                    .map(|mask| {
+                        weight[mask.count_ones() as usize] * (worth[mask | bit] - worth[mask])
+                    })
+                    .sum()
+            })
+            .collect()
+    }
+
+    /// Each member's share of the coalition's conversions: its Shapley
+    /// value ÷ their sum (negative shares kept, so the shares still sum to
+    /// 1); equal shares when the values sum to zero.
+    pub fn shares(&self, coalition: &[C]) -> Vec<f64> {
+        let values = self.shapley(coalition);
+        let sum: f64 = values.iter().sum();
+        if sum.abs() < 1e-12 || !sum.is_finite() {
+            let n = values.len().max(1) as f64;
+            return vec![1.0 / n; values.len()];
+        }
+        values.into_iter().map(|v| v / sum).collect()
+    }
+}
+
+/// A journey's weights from its coalition's shares (as
+/// [`CoalitionGame::shares`] gives them, in `coalition` order): each group's
+/// share split equally among its touches; touches of groups left out of the
+/// coalition get 0.
+pub fn coalition_weights<C: Eq>(path: &[C], coalition: &[C], shares: &[f64]) -> Vec<f64> {
+    let mut counts = vec![0usize; coalition.len()];
+    let member: Vec<Option<usize>> = path
+        .iter()
+        .map(|c| coalition.iter().position(|m| m == c))
+        .collect();
+    for &k in member.iter().flatten() {
+        counts[k] += 1;
+    }
+    member
+        .iter()
+        .map(|m| {
+            m.map_or(0.0, |k| {
+                shares.get(k).copied().unwrap_or(0.0) / counts[k] as f64
+            })
+        })
         .collect()
 }
 
@@ -546,6 +855,173 @@ mod tests {
         assert!((fx["A"] - 1.0).abs() < 1e-9);
     }
 
+    /// Five journeys, worked by hand (the published Markov split):
+    ///
+    /// ```text
+    /// 1. A → B → conv (value 100)    4. C → A → conv (value 30)
+    /// 2. A → conv     (value 50)     5. C → null
+    /// 3. B → null
+    /// ```
+    /// Start: A 2/5, B 1/5, C 2/5. From A: B 1/3, conv 2/3 (value 80/3 per
+    /// transition); from B: conv 1/2 (value 50), null 1/2; from C: A 1/2,
+    /// null 1/2. Conversion probability: p_B = 1/2, p_A = 1/3·1/2 + 2/3 =
+    /// 5/6, p_C = 5/12, P = 2/5·5/6 + 1/5·1/2 + 2/5·5/12 = 3/5.
+    /// Without A: 1/10 → RE 5/6; without B: p_A = 2/3, p_C = 1/3, P = 2/5 →
+    /// RE 1/3; without C: 13/30 → RE 5/18. ΣRE = 26/18, so the 3 conversions
+    /// go A 3·15/26, B 3·6/26, C 3·5/26.
+    /// Value: v_B = 50, v_A = 50/3 + 80/3 = 130/3, v_C = 65/3, V = 36.
+    /// Without A: 10 → RE 13/18; without B: v_A = 80/3, v_C = 40/3, V = 16 →
+    /// RE 5/9; without C: 82/3 → RE 13/54. ΣRE = 82/54: the 180 go
+    /// A 180·39/82, B 180·30/82, C 180·13/82.
+    fn five_journeys() -> Vec<PathCount<&'static str>> {
+        let row = |path: &[&'static str], conversions: f64, value: f64| PathCount {
+            path: path.to_vec(),
+            conversions,
+            nulls: 1.0 - conversions,
+            value,
+        };
+        vec![
+            row(&["A", "B"], 1.0, 100.0),
+            row(&["A"], 1.0, 50.0),
+            row(&["B"], 0.0, 0.0),
+            row(&["C", "A"], 1.0, 30.0),
+            row(&["C"], 0.0, 0.0),
+        ]
+    }
+
+    #[test]
+    fn markov_published_split_hand_computed() {
+        let credit = markov_model(&five_journeys());
+        let want = [
+            (
+                "A",
+                5.0 / 6.0,
+                13.0 / 18.0,
+                45.0 / 26.0,
+                180.0 * 39.0 / 82.0,
+            ),
+            ("B", 1.0 / 3.0, 5.0 / 9.0, 18.0 / 26.0, 180.0 * 30.0 / 82.0),
+            (
+                "C",
+                5.0 / 18.0,
+                13.0 / 54.0,
+                15.0 / 26.0,
+                180.0 * 13.0 / 82.0,
+            ),
+        ];
+        for (c, re, re_value, conversions, value) in want {
+            let got = credit[c];
+            assert!((got.removal_effect - re).abs() < 1e-9, "{c}: {got:?}");
+            assert!(
+                (got.removal_effect_value - re_value).abs() < 1e-9,
+                "{c}: {got:?}"
+            );
+            assert!((got.conversions - conversions).abs() < 1e-9, "{c}: {got:?}");
+            assert!((got.value - value).abs() < 1e-9, "{c}: {got:?}");
+        }
+        // A: 1.730769, B: 0.692308, C: 0.576923 conversions; 85.61, 65.85,
+        // 28.54 of value.
+        assert!((credit["A"].conversions - 1.730_769).abs() < 1e-6);
+        assert!((credit["C"].value - 28.536_585).abs() < 1e-6);
+        // The same rows counted twice (ChannelAttribution's aggregated
+        // input) give the same split of twice the totals.
+        let doubled: Vec<PathCount<&str>> = five_journeys()
+            .into_iter()
+            .map(|r| PathCount {
+                conversions: r.conversions * 2.0,
+                nulls: r.nulls * 2.0,
+                value: r.value * 2.0,
+                ..r
+            })
+            .collect();
+        let twice = markov_model(&doubled);
+        for c in ["A", "B", "C"] {
+            assert!((twice[c].conversions - 2.0 * credit[c].conversions).abs() < 1e-9);
+            assert!((twice[c].removal_effect - credit[c].removal_effect).abs() < 1e-9);
+        }
+    }
+
+    #[test]
+    fn markov_path_hand_computed() {
+        // markov_path on the five journeys: each converting journey split by
+        // its own groups' removal effects (A 15/18, B 6/18, C 5/18):
+        // A → B: A 15/21 = 5/7, B 2/7; A: A 1; C → A: C 5/20 = 1/4, A 3/4.
+        // Sums: A 5/7 + 1 + 3/4 = 2.464286, B 0.285714, C 0.25 — not the
+        // published 1.73 / 0.69 / 0.58.
+        let journeys: Vec<(Vec<&str>, bool)> = five_journeys()
+            .into_iter()
+            .map(|r| (r.path, r.conversions > 0.0))
+            .collect();
+        let fx = markov_removal_effects(&journeys);
+        let mut credit: HashMap<&str, f64> = HashMap::new();
+        for (path, converted) in &journeys {
+            if *converted {
+                for (c, w) in path.iter().zip(markov_weights(path, &fx)) {
+                    *credit.entry(c).or_default() += w;
+                }
+            }
+        }
+        assert!(
+            (credit["A"] - (5.0 / 7.0 + 1.0 + 0.75)).abs() < 1e-9,
+            "{credit:?}"
+        );
+        assert!((credit["B"] - 2.0 / 7.0).abs() < 1e-9, "{credit:?}");
+        assert!((credit["C"] - 0.25).abs() < 1e-9, "{credit:?}");
+    }
+
+    #[test]
+    fn shapley_hand_computed() {
+        // Journeys: A→B conv, A conv, B null, C→A conv, C null, B conv.
+        // Rates: v(A) = 1, v(B) = 1/2, v(C) = 0, v(AB) = 1, v(AC) = 1.
+        // {A,B}: φ_A = ½[v(A) + v(AB) - v(B)] = ½[1 + ½] = 3/4,
+        //        φ_B = ½[v(B) + v(AB) - v(A)] = ½[½ + 0] = 1/4.
+        // {A,C}: φ_A = ½[1 + 1] = 1, φ_C = ½[0 + 0] = 0.
+        // Credit: A 3/4 + 1 + 1 = 2.75, B 1/4 + 1 = 1.25, C 0.
+        let journeys: Vec<(Vec<&str>, bool)> = vec![
+            (vec!["A", "B"], true),
+            (vec!["A"], true),
+            (vec!["B"], false),
+            (vec!["C", "A"], true),
+            (vec!["C"], false),
+            (vec!["B"], true),
+        ];
+        let mut game = CoalitionGame::default();
+        for (path, converted) in &journeys {
+            game.add(&coalition(path), f64::from(u8::from(*converted)), 1.0);
+        }
+        assert!(close(&game.shapley(&["A", "B"]), &[0.75, 0.25]));
+        assert!(close(&game.shares(&["A", "C"]), &[1.0, 0.0]));
+        let mut credit: HashMap<&str, f64> = HashMap::new();
+        for (path, converted) in &journeys {
+            if *converted {
+                let members = coalition(path);
+                let w = coalition_weights(path, &members, &game.shares(&members));
+                for (c, w) in path.iter().zip(w) {
+                    *credit.entry(c).or_default() += w;
+                }
+            }
+        }
+        assert!((credit["A"] - 2.75).abs() < 1e-9, "{credit:?}");
+        assert!((credit["B"] - 1.25).abs() < 1e-9, "{credit:?}");
+        assert!(credit.get("C").copied().unwrap_or(0.0).abs() < 1e-9);
+        // A negative value: v(A) = 1, v(B) = 0, v(AB) = 1/2 →
+        // φ_A = ½[1 + ½] = 3/4, φ_B = ½[0 - ½] = -1/4; shares 3/2, -1/2.
+        let mut game = CoalitionGame::default();
+        game.add(&["A"], 1.0, 1.0);
+        game.add(&["B"], 0.0, 1.0);
+        game.add(&["A", "B"], 1.0, 2.0);
+        assert!(close(&game.shapley(&["A", "B"]), &[0.75, -0.25]));
+        assert!(close(&game.shares(&["A", "B"]), &[1.5, -0.5]));
+        // Repeated touches share their group's part; a 20-group journey
+        // keeps its 16 latest groups.
+        assert!(close(
+            &coalition_weights(&["A", "B", "A"], &["A", "B"], &[0.5, 0.5]),
+            &[0.25, 0.5, 0.25]
+        ));
+        let long: Vec<u8> = (0..20).collect();
+        assert_eq!(coalition(&long), (4..20).collect::<Vec<u8>>());
+    }
+
     /// The textbook way, kept as an oracle: P(conversion) re-solved with
     /// each state removed (its incoming transitions sent to null).
     fn removal_by_resolving(journeys: &[(Vec<u8>, bool)]) -> HashMap<u8, f64> {
@@ -618,7 +1094,11 @@ mod tests {
     fn model_names_round_trip() {
         for m in ModelKind::ALL {
             assert_eq!(ModelKind::parse(m.as_str()), Some(m));
-            assert_eq!(m.rule(7.0, 0.4, 0.4).is_none(), m == ModelKind::Markov);
+            let data_driven = matches!(
+                m,
+                ModelKind::Markov | ModelKind::MarkovPath | ModelKind::Shapley
+            );
+            assert_eq!(m.rule(7.0, 0.4, 0.4).is_none(), data_driven);
         }
         assert_eq!(ModelKind::parse("last"), None);
     }
@@ -656,6 +1136,134 @@ mod tests {
             let oracle = removal_by_resolving(&journeys);
             for (c, e) in &oracle {
                 prop_assert!((fast[c] - e).abs() < 1e-9, "{} {} {}", c, fast[c], e);
+            }
+        }
+
+        /// ChannelAttribution reads A > A > B as A > B; skvoz keeps the
+        /// repeat as a self-transition. A self-loop only delays leaving a
+        /// state, so no removal effect changes and the two stay comparable.
+        #[test]
+        fn repeats_in_a_row_change_no_removal_effect(journeys in prop::collection::vec((prop::collection::vec(0u8..4, 1..9), any::<bool>()), 1..30)) {
+            let collapsed: Vec<(Vec<u8>, bool)> = journeys
+                .iter()
+                .map(|(p, c)| {
+                    let mut p = p.clone();
+                    p.dedup();
+                    (p, *c)
+                })
+                .collect();
+            let kept = markov_removal_effects(&journeys);
+            let merged = markov_removal_effects(&collapsed);
+            for (c, e) in &kept {
+                prop_assert!((e - merged[c]).abs() < 1e-9, "{} {} {}", c, e, merged[c]);
+            }
+        }
+
+        #[test]
+        fn markov_credit_adds_up_to_the_totals(journeys in prop::collection::vec((prop::collection::vec(0u8..5, 1..8), 0u8..3, 0u8..3, 0u32..1000), 1..40)) {
+            let rows: Vec<PathCount<u8>> = journeys
+                .iter()
+                .map(|(path, conv, null, value)| PathCount {
+                    path: path.clone(),
+                    conversions: f64::from(*conv),
+                    nulls: f64::from(*null),
+                    value: if *conv > 0 { f64::from(*value) } else { 0.0 },
+                })
+                .collect();
+            let total: f64 = rows.iter().map(|r| r.conversions).sum();
+            let value: f64 = rows.iter().map(|r| r.value).sum();
+            let credit = markov_model(&rows);
+            let got: f64 = credit.values().map(|c| c.conversions).sum();
+            let got_value: f64 = credit.values().map(|c| c.value).sum();
+            prop_assert!((got - total).abs() < 1e-6, "{} != {}", got, total);
+            prop_assert!((got_value - value).abs() < 1e-6, "{} != {}", got_value, value);
+            prop_assert!(credit.values().all(|c| c.conversions >= 0.0 && c.value >= 0.0));
+        }
+
+        #[test]
+        fn shapley_shares_sum_to_one_and_symmetric_groups_get_equal_credit(
+            journeys in prop::collection::vec((prop::collection::vec(0u8..5, 1..8), any::<bool>()), 1..40),
+        ) {
+            // Groups 5 and 6 are symmetric: wherever one is touched the other
+            // is too, so every coalition holds both or neither.
+            let mut game = CoalitionGame::default();
+            let paths: Vec<(Vec<u8>, bool)> = journeys
+                .iter()
+                .map(|(p, c)| {
+                    let mut p = p.clone();
+                    if p[0] % 2 == 0 {
+                        p.push(5);
+                        p.push(6);
+                    }
+                    (p, *c)
+                })
+                .collect();
+            for (p, c) in &paths {
+                game.add(&coalition(p), f64::from(u8::from(*c)), 1.0);
+            }
+            for (p, _) in &paths {
+                let members = coalition(p);
+                let shares = game.shares(&members);
+                prop_assert!((shares.iter().sum::<f64>() - 1.0).abs() < 1e-9, "{:?}", shares);
+                let w = coalition_weights(p, &members, &shares);
+                prop_assert!((w.iter().sum::<f64>() - 1.0).abs() < 1e-9, "{:?}", w);
+                if let (Some(a), Some(b)) = (members.iter().position(|&m| m == 5), members.iter().position(|&m| m == 6)) {
+                    prop_assert!((shares[a] - shares[b]).abs() < 1e-9, "{:?} {:?}", members, shares);
+                }
+            }
+        }
+
+        #[test]
+        fn shapley_reads_the_game_the_same_both_ways(journeys in prop::collection::vec((prop::collection::vec(0u8..8, 1..9), any::<bool>()), 1..12)) {
+            // Few coalitions: big sets read the game by its coalitions;
+            // the same game padded with many empty-worth coalitions reads
+            // subset by subset. Same values.
+            let mut game = CoalitionGame::default();
+            for (p, c) in &journeys {
+                game.add(&coalition(p), f64::from(u8::from(*c)), 1.0);
+            }
+            let mut padded = game.clone();
+            for a in 100u8..255 {
+                for b in a + 1..=255 {
+                    padded.add(&[a, b], 0.0, 1.0);
+                }
+            }
+            prop_assert!(padded.journeys.len() > 1 << SHAPLEY_MAX_GROUPS.min(8));
+            for (p, _) in &journeys {
+                let members = coalition(p);
+                let a = game.shapley(&members);
+                let b = padded.shapley(&members);
+                prop_assert!(close(&a, &b), "{:?} {:?} {:?}", members, a, b);
+            }
+        }
+
+        #[test]
+        fn shapley_with_one_group_per_journey_is_last_click(journeys in prop::collection::vec((0u8..6, 1usize..4, any::<bool>()), 1..40)) {
+            let paths: Vec<(Vec<u8>, bool)> = journeys.iter().map(|&(g, n, c)| (vec![g; n], c)).collect();
+            let mut game = CoalitionGame::default();
+            for (p, c) in &paths {
+                game.add(&coalition(p), f64::from(u8::from(*c)), 1.0);
+            }
+            let mut shapley: HashMap<u8, f64> = HashMap::new();
+            let mut last: HashMap<u8, f64> = HashMap::new();
+            for (p, c) in &paths {
+                if !*c {
+                    continue;
+                }
+                let members = coalition(p);
+                for (g, w) in p.iter().zip(coalition_weights(p, &members, &game.shares(&members))) {
+                    *shapley.entry(*g).or_default() += w;
+                }
+                let touches: Vec<Touch<u8>> = p
+                    .iter()
+                    .map(|&g| Touch { at: conv(), channel: g, direct: false, paid: false })
+                    .collect();
+                for (t, w) in touches.iter().zip(weights(Model::LastClick, &touches, conv())) {
+                    *last.entry(t.channel).or_default() += w;
+                }
+            }
+            for (g, w) in &last {
+                prop_assert!((shapley.get(g).copied().unwrap_or(0.0) - w).abs() < 1e-9, "{} {:?} {:?}", g, shapley, last);
             }
         }
 

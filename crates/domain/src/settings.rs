@@ -89,7 +89,7 @@ impl AttributionSettings {
         if crate::attribution::ModelKind::parse(&self.default_model).is_none() {
             return Err(FieldError::new(
                 "attribution.default_model",
-                "unknown model: use first_click, last_click, last_non_direct, last_paid, linear, time_decay, position_based or markov",
+                "unknown model: use first_click, last_click, last_non_direct, last_paid, linear, time_decay, position_based, markov, markov_path or shapley",
             ));
         }
         if !(1..=730).contains(&self.lookback_days) {

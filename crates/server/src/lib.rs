@@ -108,6 +108,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::reports::channels))
         .routes(routes!(routes::reports::dynamics))
         .routes(routes!(routes::reports::funnel))
+        .routes(routes!(routes::reports::paths))
         .routes(routes!(routes::reports::service))
         .routes(routes!(routes::reports::import_costs))
         .routes(routes!(routes::chats::create_chat))

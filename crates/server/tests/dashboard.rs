@@ -335,6 +335,29 @@ async fn the_model_switcher_changes_the_numbers() {
     assert!(first
         .text
         .contains("<option value=\"first_click\" selected>"));
+    assert!(element(&first.text, "model-help").contains("first visit"));
+    // The data-driven models are selectable, each with its line of help,
+    // and hand out the same totals.
+    for (model, help) in [
+        ("markov", "removal effect"),
+        ("markov_path", "skvoz variant"),
+        ("shapley", "Shapley values"),
+    ] {
+        assert!(first.text.contains(&format!("<option value=\"{model}\"")));
+        let r = get(&f.s, &format!("{base}&model={model}"), c, "en").await;
+        assert_eq!(r.status, StatusCode::OK, "{model}: {}", r.text);
+        assert!(
+            r.text
+                .contains(&format!("<option value=\"{model}\" selected>")),
+            "{model}"
+        );
+        assert!(element(&r.text, "model-help").contains(help), "{model}");
+        assert_eq!(
+            element(&r.text, "total-revenue"),
+            element(&first.text, "total-revenue"),
+            "{model}"
+        );
+    }
     // Several models side by side: a column group per model.
     let r = get(
         &f.s,

@@ -156,7 +156,15 @@ async fn every_model_credits_the_hand_computed_touches() {
     assert!((td[0] - 0.2301).abs() < 1e-4 && (td[1] - 0.3097).abs() < 1e-4);
     // Markov: paths [organic, paid, direct]→conv, [social]→conv,
     // [direct]→null, [referral]→null. P(conv) = 1/2; removal effects
-    // organic 1/4, paid 1/4, direct 1/2, social 1/2 → A splits .25/.25/.5.
+    // organic 1/4, paid 1/4, direct 1/2, social 1/2 (sum 3/2). `markov`
+    // splits the 2 leads with a journey by those: 1/3, 1/3, 2/3, 2/3
+    // (hundredths: .33 .33 .67 .67); `markov_path` splits A's own journey
+    // .25/.25/.5. The sale: [organic, paid, direct]→conv and the other
+    // three paths →null: P = 1/4, effects 1/2, 1/2, 1 → paid search 1/4 of
+    // 9000 both ways.
+    // Shapley: only the set {organic, paid, direct} converts among its
+    // subsets (v = 1, every smaller set 0), so each gets 1/3; social's
+    // own set converts: 1.
     let cases: Vec<(&str, [f64; 4], f64)> = vec![
         // model, leads credited to [organic, paid, direct, social], paid-search revenue
         ("first_click", [1.0, 0.0, 0.0, 1.0], 0.0),
@@ -167,7 +175,9 @@ async fn every_model_credits_the_hand_computed_touches() {
         ("linear", [0.34, 0.33, 0.33, 1.0], 3000.0),
         ("time_decay", [0.23, 0.31, 0.46, 1.0], 2787.25),
         ("position_based", [0.4, 0.2, 0.4, 1.0], 1800.0),
-        ("markov", [0.25, 0.25, 0.5, 1.0], 2250.0),
+        ("markov", [0.33, 0.33, 0.67, 0.67], 2250.0),
+        ("markov_path", [0.25, 0.25, 0.5, 1.0], 2250.0),
+        ("shapley", [0.34, 0.33, 0.33, 1.0], 3000.0),
     ];
     for (model, leads, paid_revenue) in &cases {
         let r = report(&s, &key, &format!("{OCT}&model={model}")).await;
@@ -213,6 +223,25 @@ async fn every_model_credits_the_hand_computed_touches() {
         assert_eq!(get("referral", "visits"), 1.0);
         assert_eq!(num(&t["visits"]), 6.0);
         assert_eq!(num(&t["visitors"]), 4.0, "a, b, c, d");
+    }
+    // Dated by session, `markov` spreads each group's part over its touches
+    // in the converting journeys; all of them are in October, so every
+    // group keeps the same credit.
+    let by_conversion = rows_by(
+        &report(&s, &key, &format!("{OCT}&model=markov")).await,
+        "channel",
+    );
+    let by_session = rows_by(
+        &report(&s, &key, &format!("{OCT}&model=markov&date_mode=session")).await,
+        "channel",
+    );
+    for channel in ["organic search", "paid search", "direct", "social"] {
+        for metric in ["leads", "sales", "revenue"] {
+            assert_eq!(
+                by_session[channel][metric], by_conversion[channel][metric],
+                "{channel} {metric} by session"
+            );
+        }
     }
     // Several models in one request give the same numbers as one by one.
     let all: Vec<&str> = cases.iter().map(|c| c.0).collect();
@@ -604,4 +633,118 @@ async fn service_costs_by_channel_reconcile() {
         "{}",
         csv.text
     );
+}
+
+/// The paths export: the scenario's journeys in ChannelAttribution's
+/// shape, and the published Markov split recomputed from them equals the
+/// report's `markov` column.
+#[tokio::test]
+async fn paths_export_the_journeys_markov_splits() {
+    let s = TestServer::new().await;
+    let key = scenario(&s).await;
+    let get = |query: String| {
+        let s = &s;
+        let key = key.clone();
+        async move {
+            s.call(
+                Method::GET,
+                &format!("/api/v1/reports/paths?{query}"),
+                Some(&key),
+                None,
+            )
+            .await
+        }
+    };
+    // Sales: A's journey converted for 9000; B (social, a lead but no
+    // sale), the direct visitor and the referral did not.
+    let r = get(OCT.to_owned()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["conversion"], "sales");
+    let rows: HashMap<String, Value> = r.body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| (row["path"].as_str().unwrap().to_owned(), row.clone()))
+        .collect();
+    let want = [
+        ("organic search > paid search > direct", 1.0, 0.0, 9000.0),
+        ("social", 0.0, 1.0, 0.0),
+        ("direct", 0.0, 1.0, 0.0),
+        ("referral", 0.0, 1.0, 0.0),
+    ];
+    assert_eq!(rows.len(), want.len(), "{}", r.text);
+    for (path, conversions, nulls, value) in want {
+        let row = &rows[path];
+        assert_eq!(num(&row["total_conversions"]), conversions, "{path}");
+        assert_eq!(num(&row["total_null"]), nulls, "{path}");
+        assert_eq!(num(&row["total_conversion_value"]), value, "{path}");
+    }
+    // Converting paths first.
+    assert_eq!(
+        r.body["rows"][0]["path"],
+        "organic search > paid search > direct"
+    );
+    // Leads: A's and B's journeys converted (the lead with no visit has
+    // no path).
+    let r = get(format!("{OCT}&conversion=leads")).await;
+    let leads: HashMap<String, (f64, f64)> = r.body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            (
+                row["path"].as_str().unwrap().to_owned(),
+                (num(&row["total_conversions"]), num(&row["total_null"])),
+            )
+        })
+        .collect();
+    assert_eq!(leads["social"], (1.0, 0.0), "{}", r.text);
+    assert_eq!(leads["organic search > paid search > direct"], (1.0, 0.0));
+    assert_eq!(leads["direct"], (0.0, 1.0));
+    // Recomputed elsewhere (here: the domain's reference function over the
+    // exported rows), the published split gives the report's numbers.
+    let rows: Vec<skvoz_domain::attribution::PathCount<String>> = r.body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| skvoz_domain::attribution::PathCount {
+            path: row["path"]
+                .as_str()
+                .unwrap()
+                .split(" > ")
+                .map(str::to_owned)
+                .collect(),
+            conversions: num(&row["total_conversions"]),
+            nulls: num(&row["total_null"]),
+            value: num(&row["total_conversion_value"]),
+        })
+        .collect();
+    let credit = skvoz_domain::attribution::markov_model(&rows);
+    let report = report(&s, &key, &format!("{OCT}&model=markov")).await;
+    let by_channel = rows_by(&report, "channel");
+    for (channel, c) in &credit {
+        let shown = by_channel
+            .get(channel)
+            .map_or(0.0, |row| num(&row["leads"]));
+        assert!(
+            (shown - (c.conversions * 100.0).round() / 100.0).abs() < 0.011,
+            "{channel}: report {shown}, from the paths {}",
+            c.conversions
+        );
+    }
+    // CSV with ChannelAttribution's column names; a bad conversion is 422;
+    // the route is in the OpenAPI document.
+    let r = get(format!("{OCT}&format=csv&group_by=channel,source")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.text
+            .starts_with("path,total_conversions,total_null,total_conversion_value\n"),
+        "{}",
+        r.text
+    );
+    assert!(r.text.contains("social / vk"), "{}", r.text);
+    let r = get(format!("{OCT}&conversion=visits")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    let r = s.call(Method::GET, "/openapi.json", None, None).await;
+    assert!(r.body["paths"]["/api/v1/reports/paths"]["get"].is_object());
 }

@@ -10,9 +10,17 @@
 //! deal or a sale follows its first lead (or the visit its CRM named). A
 //! conversion with no visit at all is credited to the `(unattributed)`
 //! group, so every model's credit adds up to the period's conversions.
+//!
+//! The data-driven models first look at every journey of the period: per
+//! conversion type, a Markov chain and a coalition game over the groups
+//! (`DataDriven`, visitors' identical paths added up once). `markov_path`
+//! and `shapley` then weigh each journey's touches; `markov` adds each
+//! type's conversions up and hands the total to the groups by their shares
+//! of the removal effects (`MarkovSplit`). `paths` exports the same
+//! journeys in ChannelAttribution's input shape.
 
 use super::index::{Crm, Dims, ProjectIndex, Visits};
-use skvoz_domain::attribution::{self, MarkovChain, ModelKind, Touch};
+use skvoz_domain::attribution::{self, CoalitionGame, MarkovChain, ModelKind, Touch};
 use skvoz_domain::crm::{DealStatus, LeadKind};
 use skvoz_domain::settings::AttributionSettings;
 use skvoz_domain::traffic::{ChannelClassifier, TrafficSource};
@@ -507,17 +515,7 @@ pub(crate) fn run(index: &mut ProjectIndex, q: &EngineQuery<'_>) -> Aggregates {
         }
     }
 
-    // Groups: every interned dimension set maps to its group (kept per
-    // `group_by` until new dimension sets appear).
-    let ndims = index.visits.dims.len();
-    let kept = index
-        .groupings
-        .iter()
-        .position(|g| g.group_by == q.group_by && g.dims == ndims);
-    let grouping = match kept {
-        Some(k) => index.groupings.remove(k),
-        None => Grouping::build(&index.visits.dims, q.group_by),
-    };
+    let grouping = take_grouping(index, q.group_by);
     let mut groups = grouping.groups.clone();
     let group_of: &[u32] = &grouping.group_of;
     let unattributed = if q.group_by.is_empty() {
@@ -544,15 +542,7 @@ pub(crate) fn run(index: &mut ProjectIndex, q: &EngineQuery<'_>) -> Aggregates {
         t.impressions += impressions;
     }
 
-    // Journeys: kept from the last report while still valid.
-    let lookback_ms = i64::from(q.attribution.lookback_days) * 86_400_000;
-    index.visits.ensure_by_visitor();
-    let journeys = index
-        .crm
-        .journeys
-        .take()
-        .and_then(|mut j| j.still_valid(&index.visits, lookback_ms).then_some(j))
-        .unwrap_or_else(|| Journeys::build(&index.visits, &index.crm, lookback_ms));
+    let journeys = take_journeys(index, q.attribution.lookback_days);
 
     // Traffic: visits and distinct visitors per cell, visitor by visitor.
     let ProjectIndex { visits, crm, .. } = &*index;
@@ -620,53 +610,22 @@ pub(crate) fn run(index: &mut ProjectIndex, q: &EngineQuery<'_>) -> Aggregates {
         .filter(|&i| included(&conversions[i]))
         .collect();
 
-    // Markov: removal effects per conversion type over the period's
-    // journeys — the converting ones, and every other visitor's visits of
-    // the period as a journey that did not convert.
-    let mut markov_effects: Option<[Vec<f64>; 3]> = None;
-    if q.models.contains(&ModelKind::Markov) {
-        let mut chains = [
-            MarkovChain::default(),
-            MarkovChain::default(),
-            MarkovChain::default(),
-        ];
-        let mut covered = vec![[false; 3]; nvisitors];
-        let mut path: Vec<u32> = Vec::new();
-        for &ci in &counted {
-            let c = &conversions[ci];
-            path.clear();
-            for &i in &pool[c.touches.clone()] {
-                path.push(group_of[dim[i as usize] as usize]);
-                covered[visits.visitor[i as usize] as usize][c.kind.chain()] = true;
-            }
-            chains[c.kind.chain()].add_path(&path, true);
-        }
-        for (v, covered) in covered.iter().enumerate() {
-            path.clear();
-            for k in by.range(v) {
-                if bucket_of(by.at[k]).is_some() {
-                    path.push(group_of[by.dim[k] as usize]);
-                }
-            }
-            if path.is_empty() {
-                continue;
-            }
-            for (k, chain) in chains.iter_mut().enumerate() {
-                if !covered[k] {
-                    chain.add_path(&path, false);
-                }
-            }
-        }
-        let mut solve = |chain: &MarkovChain| {
-            if chain.states() > MarkovChain::MAX_STATES {
-                out.markov_truncated = true;
-                Vec::new()
-            } else {
-                chain.removal_effects()
-            }
-        };
-        markov_effects = Some([solve(&chains[0]), solve(&chains[1]), solve(&chains[2])]);
-    }
+    // Data-driven models (markov, markov_path, shapley): per conversion
+    // type, a chain and a coalition game over the period's journeys — the
+    // converting ones, and every other visitor's visits of the period as a
+    // journey that did not convert.
+    let data_driven = DataDriven::build(
+        q,
+        &DataDrivenInput {
+            conversions,
+            counted: &counted,
+            pool,
+            visits,
+            group_of,
+            bucket_of: &bucket_of,
+        },
+    );
+    out.markov_truncated = data_driven.truncated;
 
     // How far each deal got down the funnel.
     let reached: Vec<Option<usize>> = match q.funnel_stages {
@@ -704,41 +663,47 @@ pub(crate) fn run(index: &mut ProjectIndex, q: &EngineQuery<'_>) -> Aggregates {
     let (first, last) = (q.attribution.position_first, q.attribution.position_last);
     let mut touches: Vec<Touch<u32>> = Vec::new();
     let mut weights: Vec<f64> = Vec::new();
+    let mut shapley_cache: [HashMap<Vec<u32>, Vec<f64>>; 3] = Default::default();
     for (m, model) in q.models.iter().enumerate() {
         let acc = &mut out.attributed[m];
+        // The published Markov split: conversions are first added up (per
+        // conversion type, per bucket), then handed to the groups.
+        let mut split = (*model == ModelKind::Markov).then(|| MarkovSplit::new(nb, ng, nstages));
         for &ci in &counted {
             let c = &conversions[ci];
             let journey = &pool[c.touches.clone()];
+            let unit = unit_credit(c);
+            let stage = c.deal.and_then(|d| reached.get(d).copied().flatten());
             let mut credit = |cell: usize, w: f64| {
                 if m == 0 && nstages > 0 {
-                    if let Some(Some(r)) = c.deal.and_then(|d| reached.get(d)) {
-                        for f in &mut funnel[cell / nb][..=(*r).min(nstages - 1)] {
+                    if let Some(r) = stage {
+                        for f in &mut funnel[cell / nb][..=r.min(nstages - 1)] {
                             *f += w;
                         }
                     }
                 }
-                let a = &mut acc[cell];
-                match c.kind {
-                    ConversionKind::Lead(kind) => {
-                        a.leads += w;
-                        a.by_kind[kind_slot(kind)] += w;
-                    }
-                    ConversionKind::Deal => a.deals += w,
-                    ConversionKind::Sale => {
-                        a.sales += w;
-                        a.revenue += w * c.revenue;
-                        if let Some(p) = c.profit {
-                            a.profit += w * p;
-                            a.profit_sales += w;
-                        }
-                    }
-                }
+                add_scaled(&mut acc[cell], &unit, w, w);
             };
             if journey.is_empty() {
                 if let Some(b) = bucket_of(c.at) {
                     credit(unattributed as usize * nb + b, 1.0);
                 }
                 continue;
+            }
+            let chain = c.kind.chain();
+            if let Some(split) = split.as_mut() {
+                if data_driven.shares[chain].is_some() {
+                    let groups = journey.iter().map(|&i| group_of[dim[i as usize] as usize]);
+                    match q.date_mode {
+                        DateMode::Conversion => {
+                            if let Some(b) = bucket_of(c.at) {
+                                split.add(chain, b, &unit, stage, groups);
+                            }
+                        }
+                        DateMode::Session => split.add(chain, 0, &unit, stage, groups),
+                    }
+                    continue;
+                }
             }
             touches.clear();
             touches.extend(journey.iter().map(|&i| {
@@ -751,16 +716,29 @@ pub(crate) fn run(index: &mut ProjectIndex, q: &EngineQuery<'_>) -> Aggregates {
                 }
             }));
             weights.clear();
-            match (model.rule(half_life, first, last), &markov_effects) {
+            match (model.rule(half_life, first, last), *model) {
                 (Some(rule), _) => {
                     let at_conv = chrono::DateTime::from_timestamp_millis(c.at).unwrap_or_default();
                     weights.extend(attribution::weights(rule, &touches, at_conv));
                 }
-                (None, Some(effects)) => {
-                    let fx = &effects[c.kind.chain()];
-                    weights.extend(markov_split(&touches, fx));
+                (None, ModelKind::MarkovPath) if !data_driven.effects[chain].is_empty() => {
+                    weights.extend(markov_split(&touches, &data_driven.effects[chain]));
                 }
-                (None, None) => weights.extend(std::iter::repeat_n(
+                (None, ModelKind::Shapley) => {
+                    let path: Vec<u32> = touches.iter().map(|t| t.channel).collect();
+                    let members = attribution::coalition(&path);
+                    // One Shapley computation per distinct set of groups.
+                    let cache = &mut shapley_cache[chain];
+                    if !cache.contains_key(&members) {
+                        let shares = data_driven.games[chain].shares(&members);
+                        cache.insert(members.clone(), shares);
+                    }
+                    if let Some(shares) = cache.get(&members) {
+                        weights.extend(attribution::coalition_weights(&path, &members, shares));
+                    }
+                }
+                // Markov when its chain could not be solved: equal shares.
+                (None, _) => weights.extend(std::iter::repeat_n(
                     1.0 / touches.len() as f64,
                     touches.len(),
                 )),
@@ -778,13 +756,64 @@ pub(crate) fn run(index: &mut ProjectIndex, q: &EngineQuery<'_>) -> Aggregates {
                 }
             }
         }
+        if let Some(split) = split {
+            let funnel = (m == 0 && nstages > 0).then_some(&mut funnel);
+            match q.date_mode {
+                DateMode::Conversion => split.by_conversion_date(&data_driven, acc, funnel),
+                DateMode::Session => split.by_session_date(
+                    &data_driven,
+                    acc,
+                    funnel,
+                    counted.iter().map(|&ci| &conversions[ci]),
+                    pool,
+                    |i| {
+                        (
+                            group_of[dim[i as usize] as usize],
+                            bucket_of(at[i as usize]),
+                        )
+                    },
+                ),
+            }
+        }
     }
     out.groups = groups;
     out.funnel = funnel;
+    put_back(index, grouping, journeys);
+    out
+}
+
+/// The grouping for `group_by`: every interned dimension set maps to its
+/// group (kept per `group_by` until new dimension sets appear).
+fn take_grouping(index: &mut ProjectIndex, group_by: &[Dim]) -> Grouping {
+    let ndims = index.visits.dims.len();
+    let kept = index
+        .groupings
+        .iter()
+        .position(|g| g.group_by == group_by && g.dims == ndims);
+    match kept {
+        Some(k) => index.groupings.remove(k),
+        None => Grouping::build(&index.visits.dims, group_by),
+    }
+}
+
+/// Every conversion's journey: kept from the last report while still
+/// valid. Also readies the visits by visitor.
+fn take_journeys(index: &mut ProjectIndex, lookback_days: u32) -> Journeys {
+    let lookback_ms = i64::from(lookback_days) * 86_400_000;
+    index.visits.ensure_by_visitor();
+    index
+        .crm
+        .journeys
+        .take()
+        .and_then(|mut j| j.still_valid(&index.visits, lookback_ms).then_some(j))
+        .unwrap_or_else(|| Journeys::build(&index.visits, &index.crm, lookback_ms))
+}
+
+/// Keeps the grouping and the journeys for the next report.
+fn put_back(index: &mut ProjectIndex, grouping: Grouping, journeys: Journeys) {
     index.crm.journeys = Some(journeys);
     index.groupings.insert(0, grouping);
     index.groupings.truncate(GROUPINGS_KEPT);
-    out
 }
 
 /// A journey's Markov weights: each group's share is proportional to its
@@ -797,4 +826,457 @@ fn markov_split(touches: &[Touch<u32>], effects: &[f64]) -> Vec<f64> {
         .map(|&g| (g, effects.get(g as usize).copied().unwrap_or(0.0)))
         .collect();
     attribution::markov_weights(&path, &fx)
+}
+
+/// What one conversion is worth to the group that gets all of it.
+fn unit_credit(c: &Conversion) -> Attributed {
+    let mut a = Attributed::default();
+    match c.kind {
+        ConversionKind::Lead(kind) => {
+            a.leads = 1.0;
+            a.by_kind[kind_slot(kind)] = 1.0;
+        }
+        ConversionKind::Deal => a.deals = 1.0,
+        ConversionKind::Sale => {
+            a.sales = 1.0;
+            a.revenue = c.revenue;
+            if let Some(p) = c.profit {
+                a.profit = p;
+                a.profit_sales = 1.0;
+            }
+        }
+    }
+    a
+}
+
+/// Adds `from` to `into`, counts scaled by `count` and money (revenue,
+/// profit) by `value`.
+fn add_scaled(into: &mut Attributed, from: &Attributed, count: f64, value: f64) {
+    into.leads += from.leads * count;
+    for (i, f) in into.by_kind.iter_mut().zip(&from.by_kind) {
+        *i += f * count;
+    }
+    into.deals += from.deals * count;
+    into.sales += from.sales * count;
+    into.revenue += from.revenue * value;
+    into.profit += from.profit * value;
+    into.profit_sales += from.profit_sales * count;
+}
+
+/// What the data-driven models read besides the query.
+struct DataDrivenInput<'a> {
+    conversions: &'a [Conversion],
+    /// The conversions the period counts.
+    counted: &'a [usize],
+    pool: &'a [u32],
+    visits: &'a Visits,
+    group_of: &'a [u32],
+    bucket_of: &'a dyn Fn(i64) -> Option<usize>,
+}
+
+/// Per conversion type (leads, deals, sales: [`ConversionKind::chain`])
+/// what `markov`, `markov_path` and `shapley` need, computed once per
+/// report over the groups (not the visits).
+#[derive(Default)]
+struct DataDriven {
+    /// Removal effects per group (empty when not asked or not solved).
+    effects: [Vec<f64>; 3],
+    /// The published split's share of the conversions per group (`None`
+    /// when no group has an effect).
+    shares: [Option<Vec<f64>>; 3],
+    /// Its share of the conversion value (revenue, profit) per group.
+    value_shares: [Option<Vec<f64>>; 3],
+    /// The conversion-rate games of `shapley`.
+    games: [CoalitionGame<u32>; 3],
+    /// A chain had more states than it solves.
+    truncated: bool,
+}
+
+impl DataDriven {
+    /// The period's journeys: each counted conversion's, converted, and
+    /// every visitor's visits of the period as a journey that did not
+    /// convert (except, per type, the visitors whose journeys converted).
+    /// The visitors' paths go, identical ones added up, into one chain and
+    /// one game shared by the three types first; a type's copy then takes
+    /// its converting visitors' paths back out, so the million-visitor pass
+    /// runs once.
+    fn build(q: &EngineQuery<'_>, input: &DataDrivenInput<'_>) -> DataDriven {
+        let markov = q
+            .models
+            .iter()
+            .any(|m| matches!(m, ModelKind::Markov | ModelKind::MarkovPath));
+        let shapley = q.models.contains(&ModelKind::Shapley);
+        let mut out = DataDriven::default();
+        if !markov && !shapley {
+            return out;
+        }
+        let DataDrivenInput {
+            conversions,
+            counted,
+            pool,
+            visits,
+            group_of,
+            bucket_of,
+        } = input;
+        let by = visits.by_visitor();
+        let nvisitors = by.visitors();
+        let mut covered = vec![[false; 3]; nvisitors];
+        let mut covered_list: Vec<usize> = Vec::new();
+        for &ci in counted.iter() {
+            let c = &conversions[ci];
+            for &i in &pool[c.touches.clone()] {
+                let v = visits.visitor[i as usize] as usize;
+                if covered[v] == [false; 3] {
+                    covered_list.push(v);
+                }
+                covered[v][c.kind.chain()] = true;
+            }
+        }
+        let period_path = |v: usize, path: &mut Vec<u32>| {
+            path.clear();
+            for k in by.range(v) {
+                if bucket_of(by.at[k]).is_some() {
+                    path.push(group_of[by.dim[k] as usize]);
+                }
+            }
+        };
+        // Identical paths are added up first: most visitors share a few
+        // short paths, so the chain and the game see each once.
+        let mut distinct: rustc_hash::FxHashMap<Vec<u32>, f64> = rustc_hash::FxHashMap::default();
+        let mut path: Vec<u32> = Vec::new();
+        for v in 0..nvisitors {
+            period_path(v, &mut path);
+            if path.is_empty() {
+                continue;
+            }
+            if let Some(n) = distinct.get_mut(path.as_slice()) {
+                *n += 1.0;
+            } else {
+                distinct.insert(path.clone(), 1.0);
+            }
+        }
+        let mut base_chain = MarkovChain::default();
+        let mut base_game = CoalitionGame::default();
+        for (path, &n) in &distinct {
+            if markov {
+                base_chain.add_paths(path, 0.0, n, 0.0);
+            }
+            if shapley {
+                base_game.add(&attribution::coalition(path), 0.0, n);
+            }
+        }
+        drop(distinct);
+        let mut chains = [base_chain.clone(), base_chain.clone(), base_chain];
+        let mut games = [base_game.clone(), base_game.clone(), base_game];
+        for &v in &covered_list {
+            period_path(v, &mut path);
+            if path.is_empty() {
+                continue;
+            }
+            let members = attribution::coalition(&path);
+            for k in 0..3 {
+                if covered[v][k] {
+                    if markov {
+                        chains[k].add_paths(&path, 0.0, -1.0, 0.0);
+                    }
+                    if shapley {
+                        games[k].add(&members, 0.0, -1.0);
+                    }
+                }
+            }
+        }
+        for &ci in counted.iter() {
+            let c = &conversions[ci];
+            path.clear();
+            path.extend(
+                pool[c.touches.clone()]
+                    .iter()
+                    .map(|&i| group_of[visits.dim[i as usize] as usize]),
+            );
+            if path.is_empty() {
+                continue;
+            }
+            let k = c.kind.chain();
+            if markov {
+                chains[k].add_paths(&path, 1.0, 0.0, c.revenue);
+            }
+            if shapley {
+                games[k].add(&attribution::coalition(&path), 1.0, 1.0);
+            }
+        }
+        if markov {
+            for (k, chain) in chains.iter().enumerate() {
+                if chain.states() > MarkovChain::MAX_STATES {
+                    out.truncated = true;
+                    continue;
+                }
+                let (effects, value_effects) = chain.removal_effects_with_value();
+                out.shares[k] = attribution::markov_shares(&effects);
+                out.value_shares[k] =
+                    attribution::markov_shares(&value_effects).or_else(|| out.shares[k].clone());
+                out.effects[k] = effects;
+            }
+        }
+        if shapley {
+            out.games = games;
+        }
+        out
+    }
+}
+
+/// The published Markov split of one report: conversions added up per
+/// type (and bucket, or for the whole period when credit is dated by
+/// session), then handed to the groups by their shares.
+struct MarkovSplit {
+    buckets: usize,
+    /// Per type and bucket, the conversions' worth.
+    totals: [Vec<Attributed>; 3],
+    /// Deals that reached each funnel stage.
+    stages: Vec<f64>,
+    /// Per type and group, the group's touches in converting journeys.
+    touches: [Vec<f64>; 3],
+}
+
+impl MarkovSplit {
+    fn new(buckets: usize, groups: usize, stages: usize) -> MarkovSplit {
+        MarkovSplit {
+            buckets,
+            totals: std::array::from_fn(|_| vec![Attributed::default(); buckets]),
+            stages: vec![0.0; stages],
+            touches: std::array::from_fn(|_| vec![0.0; groups]),
+        }
+    }
+
+    /// Adds a conversion of type `chain` in bucket `bucket`, its funnel
+    /// stage and its journey's groups.
+    fn add(
+        &mut self,
+        chain: usize,
+        bucket: usize,
+        unit: &Attributed,
+        stage: Option<usize>,
+        groups: impl Iterator<Item = u32>,
+    ) {
+        add_scaled(&mut self.totals[chain][bucket], unit, 1.0, 1.0);
+        if let (Some(r), false) = (stage, self.stages.is_empty()) {
+            let last = r.min(self.stages.len() - 1);
+            for f in &mut self.stages[..=last] {
+                *f += 1.0;
+            }
+        }
+        for g in groups {
+            if let Some(n) = self.touches[chain].get_mut(g as usize) {
+                *n += 1.0;
+            }
+        }
+    }
+
+    /// Credit dated by conversion: in each bucket, group `g` gets the
+    /// bucket's conversions × its share.
+    fn by_conversion_date(
+        &self,
+        shares: &DataDriven,
+        acc: &mut [Attributed],
+        funnel: Option<&mut Vec<Vec<f64>>>,
+    ) {
+        let nb = self.buckets;
+        for chain in 0..3 {
+            let Some(count) = &shares.shares[chain] else {
+                continue;
+            };
+            let value = shares.value_shares[chain].as_ref().unwrap_or(count);
+            for (b, total) in self.totals[chain].iter().enumerate() {
+                if *total == Attributed::default() {
+                    continue;
+                }
+                for (g, (&c, &v)) in count.iter().zip(value).enumerate() {
+                    if c != 0.0 || v != 0.0 {
+                        add_scaled(&mut acc[g * nb + b], total, c, v);
+                    }
+                }
+            }
+        }
+        if let (Some(funnel), Some(deals)) = (funnel, &shares.shares[ConversionKind::Deal.chain()])
+        {
+            for (row, &share) in funnel.iter_mut().zip(deals) {
+                for (f, reached) in row.iter_mut().zip(&self.stages) {
+                    *f += reached * share;
+                }
+            }
+        }
+    }
+
+    /// Credit dated by session: group `g`'s part of the period's
+    /// conversions (total × its share) is spread equally over its touches
+    /// in the converting journeys of that type, each dated by its visit.
+    fn by_session_date<'c>(
+        &self,
+        shares: &DataDriven,
+        acc: &mut [Attributed],
+        mut funnel: Option<&mut Vec<Vec<f64>>>,
+        counted: impl Iterator<Item = &'c Conversion>,
+        pool: &[u32],
+        touch: impl Fn(u32) -> (u32, Option<usize>),
+    ) {
+        let nb = self.buckets;
+        for c in counted {
+            let chain = c.kind.chain();
+            let Some(count) = &shares.shares[chain] else {
+                continue;
+            };
+            let value = shares.value_shares[chain].as_ref().unwrap_or(count);
+            let total = &self.totals[chain][0];
+            for &i in &pool[c.touches.clone()] {
+                let (g, bucket) = touch(i);
+                let (Some(b), Some(&n)) = (bucket, self.touches[chain].get(g as usize)) else {
+                    continue;
+                };
+                let g = g as usize;
+                let (c_share, v_share) = (
+                    count.get(g).copied().unwrap_or(0.0),
+                    value.get(g).copied().unwrap_or(0.0),
+                );
+                if n <= 0.0 || (c_share == 0.0 && v_share == 0.0) {
+                    continue;
+                }
+                add_scaled(&mut acc[g * nb + b], total, c_share / n, v_share / n);
+                if let (Some(funnel), ConversionKind::Deal) = (funnel.as_deref_mut(), c.kind) {
+                    for (f, reached) in funnel[g].iter_mut().zip(&self.stages) {
+                        *f += reached * c_share / n;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The journeys of a period in ChannelAttribution's input shape: every
+/// distinct path of groups with how many journeys took it.
+#[derive(Debug, Default)]
+pub struct PathTable {
+    /// Each group's dimension values, in `group_by` order (paths hold
+    /// indexes into this).
+    pub groups: Vec<Vec<String>>,
+    /// One row per distinct path: `conversions` converting journeys (the
+    /// conversions of the type asked, dated in the period, each with its
+    /// journey), `nulls` visitors whose visits of the period did not lead to
+    /// one, `value` the converting journeys' revenue (minor units).
+    pub rows: Vec<attribution::PathCount<u32>>,
+}
+
+/// Which conversions [`paths`] exports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathConversion {
+    /// Leads of every kind.
+    Leads,
+    /// Deals created.
+    Deals,
+    /// Won deals, with their revenue as the conversion value.
+    Sales,
+}
+
+impl PathConversion {
+    /// By its metric name (`leads`, `deals`, `sales`).
+    pub fn parse(name: &str) -> Option<PathConversion> {
+        Some(match name {
+            "leads" => PathConversion::Leads,
+            "deals" => PathConversion::Deals,
+            "sales" => PathConversion::Sales,
+            _ => return None,
+        })
+    }
+
+    /// The metric name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PathConversion::Leads => "leads",
+            PathConversion::Deals => "deals",
+            PathConversion::Sales => "sales",
+        }
+    }
+
+    fn chain(self) -> usize {
+        match self {
+            PathConversion::Leads => 0,
+            PathConversion::Deals => 1,
+            PathConversion::Sales => 2,
+        }
+    }
+}
+
+/// The period's paths (conversions dated by their own date), exactly the
+/// journeys `markov` and `markov_path` build their chain from for that
+/// conversion type: each counted conversion's journey, converted, and every
+/// other visitor's visits of the period, not converted. Conversions with no
+/// visit have no path and are left out.
+pub(crate) fn paths(
+    index: &mut ProjectIndex,
+    q: &EngineQuery<'_>,
+    conversion: PathConversion,
+) -> PathTable {
+    let start = q.boundaries.first().copied().unwrap_or(0);
+    let end = q.boundaries.last().copied().unwrap_or(0);
+    let in_period = |t: i64| t >= start && t < end;
+    let grouping = take_grouping(index, q.group_by);
+    let journeys = take_journeys(index, q.attribution.lookback_days);
+    let visits = &index.visits;
+    let by = visits.by_visitor();
+    let group_of = &grouping.group_of;
+    let chain = conversion.chain();
+    let mut table: HashMap<Vec<u32>, (f64, f64, f64)> = HashMap::new();
+    let mut covered = vec![false; by.visitors()];
+    for c in &journeys.conversions {
+        if c.kind.chain() != chain || !in_period(c.at) {
+            continue;
+        }
+        let journey = &journeys.pool[c.touches.clone()];
+        if journey.is_empty() {
+            continue;
+        }
+        let path: Vec<u32> = journey
+            .iter()
+            .map(|&i| {
+                covered[visits.visitor[i as usize] as usize] = true;
+                group_of[visits.dim[i as usize] as usize]
+            })
+            .collect();
+        let row = table.entry(path).or_default();
+        row.0 += 1.0;
+        row.2 += c.revenue;
+    }
+    let mut path: Vec<u32> = Vec::new();
+    for (v, covered) in covered.iter().enumerate() {
+        if *covered {
+            continue;
+        }
+        path.clear();
+        for k in by.range(v) {
+            if in_period(by.at[k]) {
+                path.push(group_of[by.dim[k] as usize]);
+            }
+        }
+        if !path.is_empty() {
+            if let Some(row) = table.get_mut(path.as_slice()) {
+                row.1 += 1.0;
+            } else {
+                table.insert(path.clone(), (0.0, 1.0, 0.0));
+            }
+        }
+    }
+    let out = PathTable {
+        groups: grouping.groups.clone(),
+        rows: table
+            .into_iter()
+            .map(
+                |(path, (conversions, nulls, value))| attribution::PathCount {
+                    path,
+                    conversions,
+                    nulls,
+                    value,
+                },
+            )
+            .collect(),
+    };
+    put_back(index, grouping, journeys);
+    out
 }

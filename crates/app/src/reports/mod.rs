@@ -1,7 +1,8 @@
 //! Reports: the channel report (drill-down by channel → source → campaign
 //! → ad → keyword, several attribution models side by side, period
-//! comparison), dynamics over days, weeks, months or quarters, and the
-//! deal-stage funnel — as JSON, CSV or a text table, the same numbers
+//! comparison), dynamics over days, weeks, months or quarters, the
+//! deal-stage funnel, and the period's journeys as paths (the input of
+//! ChannelAttribution) — as JSON, CSV or a text table, the same numbers
 //! whichever way they are asked for (HTTP, CLI).
 //!
 //! Reports are live: each request first brings the project's in-memory
@@ -64,6 +65,9 @@ pub struct ReportParams {
     pub granularity: Option<String>,
     /// `json` (default) or `csv`.
     pub format: Option<String>,
+    /// Paths: the conversions exported (`leads`, `deals`, `sales`; default
+    /// `sales`).
+    pub conversion: Option<String>,
 }
 
 /// A period of whole project days.
@@ -641,6 +645,112 @@ impl ReportService {
         if let Some(p) = c.compare {
             json["compare"] = json!({"from": p.from.to_string(), "to": p.to.to_string()});
         }
+        Ok(Report {
+            json,
+            header,
+            lines,
+        })
+    }
+
+    /// `GET /api/v1/reports/paths`: every journey of the period in
+    /// ChannelAttribution's input shape — `path` (`a > b > c`, the groups
+    /// of `group_by` in time order, repeats kept), `total_conversions`,
+    /// `total_null`, `total_conversion_value` — for one conversion type
+    /// (`conversion`: `leads`, `deals` or `sales`, the default, whose value
+    /// is the revenue). The same journeys `markov` builds its chain from.
+    pub async fn paths(
+        &self,
+        ctx: &Arc<ProjectContext>,
+        params: &ReportParams,
+    ) -> Result<Report, AppError> {
+        let c = common(ctx, params, &[Dim::Channel])?;
+        let conversion = match params.conversion.as_deref() {
+            None => engine::PathConversion::Sales,
+            Some(name) => engine::PathConversion::parse(name).ok_or_else(|| {
+                AppError::invalid("conversion", "conversion is leads, deals or sales")
+            })?,
+        };
+        let days = [c.period.from, c.period.to + Duration::days(1)];
+        let boundaries: Vec<i64> = days.iter().map(|d| day_start_ms(ctx.tz, *d)).collect();
+        let ctx2 = ctx.clone();
+        let group_by = c.group_by.clone();
+        let table = self
+            .with_index(ctx, move |index| {
+                engine::paths(
+                    index,
+                    &EngineQuery {
+                        boundaries: &boundaries,
+                        day_boundaries: &days,
+                        group_by: &group_by,
+                        models: &[],
+                        date_mode: DateMode::Conversion,
+                        attribution: &ctx2.settings.attribution,
+                        channels: &ctx2.channels,
+                        settings_version: ctx2.version,
+                        funnel_stages: None,
+                    },
+                    conversion,
+                )
+            })
+            .await?;
+        // A group's name: its dimension values joined by " / "; '>' would
+        // split it in ChannelAttribution, so it shows as '›'.
+        let names: Vec<String> = table
+            .groups
+            .iter()
+            .map(|g| g.join(" / ").replace('>', "›"))
+            .collect();
+        let mut rows: Vec<(String, f64, f64, f64)> = table
+            .rows
+            .iter()
+            .map(|r| {
+                let path: Vec<&str> = r.path.iter().map(|&g| names[g as usize].as_str()).collect();
+                (path.join(" > "), r.conversions, r.nulls, r.value / 100.0)
+            })
+            .collect();
+        rows.sort_by(|a, b| {
+            b.1.total_cmp(&a.1)
+                .then(b.2.total_cmp(&a.2))
+                .then_with(|| a.0.cmp(&b.0))
+        });
+        let header: Vec<String> = [
+            "path",
+            "total_conversions",
+            "total_null",
+            "total_conversion_value",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        let lines: Vec<Vec<String>> = rows
+            .iter()
+            .map(|(path, conv, null, value)| {
+                vec![
+                    path.clone(),
+                    render::text_number(Some(*conv)),
+                    render::text_number(Some(*null)),
+                    render::text_number(Some(*value)),
+                ]
+            })
+            .collect();
+        let json_rows: Vec<Value> = rows
+            .iter()
+            .map(|(path, conv, null, value)| {
+                json!({
+                    "path": path,
+                    "total_conversions": render::json_number(*conv),
+                    "total_null": render::json_number(*null),
+                    "total_conversion_value": render::json_number(*value),
+                })
+            })
+            .collect();
+        let json = json!({
+            "from": c.period.from.to_string(),
+            "to": c.period.to.to_string(),
+            "group_by": c.group_by.iter().map(|d| d.as_str()).collect::<Vec<_>>(),
+            "conversion": conversion.as_str(),
+            "currency": ctx.settings.general.currency.to_string(),
+            "rows": json_rows,
+        });
         Ok(Report {
             json,
             header,

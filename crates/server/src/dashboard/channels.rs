@@ -1,8 +1,9 @@
 //! `/reports/channels`: the channel report as a table — drill-down channel
 //! → source → campaign → ad → keyword (each row opens the next level for
-//! that value), the attribution model and date-mode switchers, several
-//! models side by side, the previous period, and CSV export of what is
-//! shown (`/reports/channels.csv`, session-authenticated).
+//! that value), the attribution model (with a line on what it does) and
+//! date-mode switchers, several models side by side, the previous period,
+//! and CSV export of what is shown (`/reports/channels.csv`,
+//! session-authenticated).
 
 use super::format::{self, esc};
 use super::layout;
@@ -199,6 +200,11 @@ async fn render(state: &AppState, dash: &Dash) -> Result<Response, PageError> {
         .chain(["sort"])
         .collect();
     let mut body = layout::period_form(dash, (&from, &to), true, &extra, &filter_refs);
+    // What the primary model does, in one line.
+    body.push_str(&format!(
+        "<p class=\"model-help muted\" id=\"model-help\">{}</p>",
+        esc(dash.t(&format!("model_help_{}", q.models[0])))
+    ));
 
     // Breadcrumbs of the drill-down.
     body.push_str("<nav class=\"crumbs\" id=\"crumbs\">");

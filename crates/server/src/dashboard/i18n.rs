@@ -132,6 +132,19 @@ pub const LABELS: &[(&str, &str, &str)] = &[
     ("time_decay", "С учётом давности", "Time decay"),
     ("position_based", "По позиции", "Position based"),
     ("markov", "Марковская", "Markov"),
+    ("markov_path", "Марковская по пути", "Markov per path"),
+    ("shapley", "Шепли", "Shapley"),
+    // One line per model under the model switcher (`model_help_` + name).
+    ("model_help_first_click", "Вся ценность — первому визиту пути.", "All credit to the journey's first visit."),
+    ("model_help_last_click", "Вся ценность — последнему визиту перед конверсией.", "All credit to the last visit before the conversion."),
+    ("model_help_last_non_direct", "Вся ценность — последнему непрямому визиту (если таких нет — последнему).", "All credit to the last visit that was not direct (else the last one)."),
+    ("model_help_last_paid", "Вся ценность — последнему платному визиту (если нет — последнему непрямому).", "All credit to the last paid visit (else the last non-direct one)."),
+    ("model_help_linear", "Поровну всем визитам пути.", "Equal credit to every visit of the journey."),
+    ("model_help_time_decay", "Больше ценности визитам ближе к конверсии (период полураспада — в настройках).", "More credit to visits closer to the conversion (half-life in the settings)."),
+    ("model_help_position_based", "Первому и последнему визиту по 40 % (по умолчанию), остальное — поровну средним.", "40 % each to the first and last visit (by default), the rest shared by those between."),
+    ("model_help_markov", "Все конверсии периода делятся по эффекту удаления канала в цепи Маркова (как в ChannelAttribution).", "The period's conversions split by each channel's removal effect in a Markov chain (as ChannelAttribution does)."),
+    ("model_help_markov_path", "Каждая конверсия делится между каналами своего пути по их эффекту удаления (вариант skvoz).", "Each conversion split among its own journey's channels by their removal effects (a skvoz variant)."),
+    ("model_help_shapley", "Конверсии каждого набора каналов делятся по вектору Шепли конверсии наборов (Dalessandro и др.).", "Each set of channels' conversions split by Shapley values of the sets' conversion rates (Dalessandro et al.)."),
     ("channel", "Канал", "Channel"),
     ("source", "Источник", "Source"),
     ("campaign", "Кампания", "Campaign"),
@@ -431,6 +444,15 @@ mod tests {
                 LABELS.iter().any(|(k, _, _)| *k == key),
                 "label missing: {key}"
             );
+        }
+        // The model switcher's names and help lines.
+        for m in skvoz_domain::attribution::ModelKind::ALL {
+            for key in [m.as_str().to_owned(), format!("model_help_{}", m.as_str())] {
+                assert!(
+                    LABELS.iter().any(|(k, _, _)| *k == key),
+                    "label missing: {key}"
+                );
+            }
         }
         for k in dynamic {
             assert!(

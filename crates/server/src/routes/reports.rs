@@ -1,4 +1,4 @@
-//! Reports (channel report, dynamics, funnel) and ad spend. Every report
+//! Reports (channel report, dynamics, funnel, paths) and ad spend. Every report
 //! answers JSON, or CSV with `format=csv`.
 
 use crate::error::{ApiError, ApiResult};
@@ -36,7 +36,7 @@ fn answer(report: Report, params: &ReportParams, name: &str) -> ApiResult<Respon
     params(
         ("from" = Option<String>, Query, description = "first day, YYYY-MM-DD (project time zone); default 29 days before `to`"),
         ("to" = Option<String>, Query, description = "last day, inclusive; default today"),
-        ("model" = Option<String>, Query, description = "attribution model, or several comma-separated (first_click, last_click, last_non_direct, last_paid, linear, time_decay, position_based, markov); the first is primary, the others come under `by_model`"),
+        ("model" = Option<String>, Query, description = "attribution model, or several comma-separated (first_click, last_click, last_non_direct, last_paid, linear, time_decay, position_based, markov, markov_path, shapley); the first is primary, the others come under `by_model`"),
         ("group_by" = Option<String>, Query, description = "comma list of channel, source, medium, campaign, ad, keyword; default channel"),
         ("date_mode" = Option<String>, Query, description = "conversion (default): credit on the conversion's date; session: on the date of the session that earned it"),
         ("compare_from" = Option<String>, Query, description = "first day of the comparison period"),
@@ -100,6 +100,30 @@ pub async fn funnel(
     let ctx = state.app.contexts.by_id(project.0.id).await?;
     let report = state.app.reports.funnel(&ctx, &params).await?;
     answer(report, &params, "funnel")
+}
+
+/// The period's journeys in ChannelAttribution's input shape, so the
+/// models can be recomputed elsewhere: one row per distinct path of groups
+/// (`a > b > c`, in time order, repeats kept) with `total_conversions`,
+/// `total_null` and `total_conversion_value` — the journeys `markov`
+/// builds its chain from.
+#[utoipa::path(get, path = "/api/v1/reports/paths", tag = "reports", security(("api_key" = [])),
+    params(
+        ("from" = Option<String>, Query, description = "first day, YYYY-MM-DD (project time zone)"),
+        ("to" = Option<String>, Query, description = "last day, inclusive"),
+        ("group_by" = Option<String>, Query, description = "comma list of channel, source, medium, campaign, ad, keyword (a path's states); default channel"),
+        ("conversion" = Option<String>, Query, description = "leads, deals or sales (default; its value is the revenue)"),
+        ("format" = Option<String>, Query, description = "json (default) or csv"),
+    ),
+    responses((status = 200, description = "{rows: [{path, total_conversions, total_null, total_conversion_value}], conversion, group_by, currency}"), (status = 422, description = "a bad parameter")))]
+pub async fn paths(
+    State(state): State<AppState>,
+    project: ApiProject,
+    ApiQuery(params): ApiQuery<ReportParams>,
+) -> ApiResult<Response> {
+    let ctx = state.app.contexts.by_id(project.0.id).await?;
+    let report = state.app.reports.paths(&ctx, &params).await?;
+    answer(report, &params, "paths")
 }
 
 /// The "problem channels" view: per acquisition channel, tickets per
