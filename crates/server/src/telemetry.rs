@@ -77,17 +77,35 @@ pub fn prometheus() -> PrometheusHandle {
 /// (`/api/v1/deals/{external_id}`, not the raw path, so labels stay few).
 pub async fn track(req: Request, next: Next) -> Response {
     let route = req.extensions().get::<MatchedPath>().cloned();
-    let method = req.method().clone();
+    let method = method_label(req.method());
     let start = Instant::now();
     let response = next.run(req).await;
     let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
     record(
         route,
-        &method,
+        method,
         response.status().as_u16(),
         start.elapsed().as_secs_f64(),
     );
     response
+}
+
+/// The `method` label: the standard methods by name, any other token a
+/// client sends as `other` — a label value per invented method would grow
+/// the registry (and `/metrics`) without bound.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "other",
+    }
 }
 
 /// One route's metric handles, registered on the route's first request
@@ -95,8 +113,8 @@ pub async fn track(req: Request, next: Next) -> Response {
 /// labels on every request was a measurable part of a `/collect` hit).
 #[derive(Default)]
 struct RouteMetrics {
-    latency: Vec<(Method, Histogram)>,
-    requests: Vec<(Method, u16, Counter)>,
+    latency: Vec<(&'static str, Histogram)>,
+    requests: Vec<(&'static str, u16, Counter)>,
 }
 
 type RouteTable = parking_lot::RwLock<HashMap<String, RouteMetrics>>;
@@ -108,17 +126,17 @@ fn routes() -> &'static RouteTable {
 
 impl RouteMetrics {
     /// The handles for `method` and `status`, when registered.
-    fn find(&self, method: &Method, status: u16) -> Option<(&Histogram, &Counter)> {
-        let latency = self.latency.iter().find(|(m, _)| m == method)?;
+    fn find(&self, method: &str, status: u16) -> Option<(&Histogram, &Counter)> {
+        let latency = self.latency.iter().find(|(m, _)| *m == method)?;
         let requests = self
             .requests
             .iter()
-            .find(|(m, s, _)| m == method && *s == status)?;
+            .find(|(m, s, _)| *m == method && *s == status)?;
         Some((&latency.1, &requests.2))
     }
 }
 
-fn record(route: &str, method: &Method, status: u16, seconds: f64) {
+fn record(route: &str, method: &'static str, status: u16, seconds: f64) {
     let observe = |(h, c): (&Histogram, &Counter)| {
         h.record(seconds);
         c.increment(1);
@@ -132,13 +150,13 @@ fn record(route: &str, method: &Method, status: u16, seconds: f64) {
     }
     let mut table = routes().write();
     let m = table.entry(route.to_owned()).or_default();
-    if !m.latency.iter().any(|(x, _)| x == method) {
-        let h = metrics::histogram!(HTTP_LATENCY, "route" => route.to_owned(), "method" => method.as_str().to_owned());
-        m.latency.push((method.clone(), h));
+    if !m.latency.iter().any(|(x, _)| *x == method) {
+        let h = metrics::histogram!(HTTP_LATENCY, "route" => route.to_owned(), "method" => method);
+        m.latency.push((method, h));
     }
     if m.find(method, status).is_none() {
-        let c = metrics::counter!(HTTP_REQUESTS, "route" => route.to_owned(), "method" => method.as_str().to_owned(), "status" => status.to_string());
-        m.requests.push((method.clone(), status, c));
+        let c = metrics::counter!(HTTP_REQUESTS, "route" => route.to_owned(), "method" => method, "status" => status.to_string());
+        m.requests.push((method, status, c));
     }
     if let Some(handles) = m.find(method, status) {
         observe(handles);

@@ -242,6 +242,55 @@ async fn metrics_count_requests_by_route_and_status() {
     );
 }
 
+/// Regression: every invented method a client sent became a label value of
+/// its own, kept forever (20,000 random methods grew `/metrics` by 32 MB).
+#[tokio::test]
+async fn invented_methods_are_one_metrics_label() {
+    let s = TestServer::new().await;
+    let mut seed: u64 = 0x5eed;
+    for i in 0..1_000 {
+        // A valid token nobody defines: XQ + ten pseudo-random letters.
+        let mut name = String::from("XQ");
+        for _ in 0..10 {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            name.push(char::from(b'A' + u8::try_from((seed >> 33) % 26).unwrap()));
+        }
+        let method = Method::from_bytes(name.as_bytes()).unwrap();
+        let path = if i % 2 == 0 {
+            "/healthz"
+        } else {
+            "/no-such-route"
+        };
+        let r = s.call(method, path, None, None).await;
+        assert!(r.status.is_client_error(), "{name} {path}: {}", r.status);
+    }
+    let r = s.call(Method::GET, "/metrics", None, None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        !r.text.contains("method=\"XQ"),
+        "an invented method became a label"
+    );
+    assert!(r.text.contains("method=\"other\""), "{}", r.text);
+    let methods: std::collections::BTreeSet<&str> = r
+        .text
+        .lines()
+        .filter(|l| l.starts_with("skvoz_http_requests_total{"))
+        .filter_map(|l| l.split("method=\"").nth(1)?.split('"').next())
+        .collect();
+    let standard = [
+        "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "CONNECT", "TRACE", "other",
+    ];
+    assert!(methods.iter().all(|m| standard.contains(m)), "{methods:?}");
+    let series = r
+        .text
+        .lines()
+        .filter(|l| l.starts_with("skvoz_http_requests_total{"))
+        .count();
+    assert!(series < 100, "{series} request series after 1,000 methods");
+}
+
 #[tokio::test]
 async fn openapi_lists_the_routes() {
     let s = TestServer::new().await;
