@@ -1048,3 +1048,39 @@ async fn the_outbox_page_shows_the_demo_history_and_retries_dead_letters() {
     .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
+
+/// Regression (CSV injection): the dashboard's channel export wrote a UTM
+/// tag that starts a formula as a live formula; it goes through the one CSV
+/// writer now, as the API's exports do.
+#[tokio::test]
+async fn the_channel_csv_defuses_formulas() {
+    let f = fixture().await;
+    let at = (chrono::Utc::now() - chrono::Duration::days(2)).to_rfc3339();
+    let r = f
+        .s
+        .call(
+            Method::POST,
+            "/api/v1/hits",
+            Some(&f.key),
+            Some(serde_json::json!([{"vid": "csv-evil", "at": at,
+                "url": "https://shop.example/?utm_source=%40evil&utm_medium=cpc&utm_campaign=%3D2%2B5"}])),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let uri = format!(
+        "/reports/channels.csv?from={}&f_channel=paid%20search",
+        since()
+    );
+    let r = get(&f.s, &uri, Some(&f.admin), "en").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(r.text.contains("'@evil"), "{}", r.text);
+    for line in r.text.lines() {
+        for cell in line.split(',') {
+            let cell = cell.trim_start_matches('"');
+            assert!(
+                cell.parse::<f64>().is_ok() || !cell.starts_with(['=', '+', '-', '@']),
+                "a live formula {cell:?} in {line}"
+            );
+        }
+    }
+}

@@ -748,3 +748,59 @@ async fn paths_export_the_journeys_markov_splits() {
     let r = s.call(Method::GET, "/openapi.json", None, None).await;
     assert!(r.body["paths"]["/api/v1/reports/paths"]["get"].is_object());
 }
+
+/// Regression (CSV injection): UTM tags are the public's text; every CSV
+/// export of a report shows a cell that starts a formula as text, and keeps
+/// negative numbers as numbers.
+#[tokio::test]
+async fn csv_exports_defuse_formulas_in_every_report() {
+    let s = TestServer::new().await;
+    let key = scenario(&s).await;
+    let evil = "https://shop.ru/?utm_source=%40evil&utm_medium=cpc&utm_campaign=%3DHYPERLINK(%22http%3A%2F%2Fx%22)&utm_content=-2%2B3&utm_term=%3D2%2B5";
+    let h = hits(
+        &s,
+        &key,
+        json!(hit("f", "2026-10-15T10:00:00+03:00", evil, None)),
+    )
+    .await;
+    let code = h[0]["visit_code"].as_i64().unwrap();
+    let r = s
+        .call(
+            Method::POST,
+            "/api/v1/leads",
+            Some(&key),
+            Some(json!({"visit_code": code, "phone": "+79990000009", "created_at": "2026-10-15T10:05:00+03:00"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let gb = "group_by=channel,source,medium,campaign,ad,keyword";
+    for uri in [
+        format!("/api/v1/reports/channels?{OCT}&{gb}&format=csv"),
+        format!("/api/v1/reports/dynamics?{OCT}&{gb}&format=csv"),
+        format!("/api/v1/reports/funnel?{OCT}&{gb}&format=csv"),
+        format!("/api/v1/reports/paths?{OCT}&{gb}&conversion=leads&format=csv"),
+        format!("/api/v1/reports/service?{OCT}&format=csv"),
+    ] {
+        let r = s.call(Method::GET, &uri, Some(&key), None).await;
+        assert_eq!(r.status, StatusCode::OK, "{uri}: {}", r.text);
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(r.text.as_bytes());
+        for record in reader.records() {
+            for cell in record.unwrap().iter() {
+                let number = cell.parse::<f64>().is_ok();
+                assert!(
+                    number || !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                    "{uri}: a live formula {cell:?}"
+                );
+            }
+        }
+        if uri.contains("/channels") {
+            assert!(
+                r.text.contains("'=2+5") || r.text.contains("'@evil"),
+                "{uri}: {}",
+                r.text
+            );
+        }
+    }
+}

@@ -433,15 +433,40 @@ pub fn line(
     out
 }
 
-/// Writes lines as CSV (RFC 4180 quoting).
-pub fn to_csv(header: &[String], lines: &[Vec<String>]) -> String {
+/// Writes lines as CSV (RFC 4180 quoting): the one CSV writer of every
+/// export (reports through the API, the CLI and the dashboard, group
+/// members). Every cell goes through [`spreadsheet_safe`], since dimensions
+/// (UTM tags, names) come from the public.
+pub fn to_csv<H: AsRef<str>, C: AsRef<str>>(header: &[H], lines: &[Vec<C>]) -> String {
     let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
-    let _ = w.write_record(header);
+    let _ = w.write_record(
+        header
+            .iter()
+            .map(|h| spreadsheet_safe(h.as_ref()).into_owned()),
+    );
     for l in lines {
-        let _ = w.write_record(l);
+        let _ = w.write_record(l.iter().map(|c| spreadsheet_safe(c.as_ref()).into_owned()));
     }
     let bytes = w.into_inner().unwrap_or_default();
     String::from_utf8(bytes).unwrap_or_default()
+}
+
+/// A cell a spreadsheet will not run as a formula: one that starts with
+/// `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`
+/// (OWASP's CSV-injection advice), unless it is a plain number — a negative
+/// ROI or an E.164 phone stays what it is.
+pub fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let number = cell.len() > 1
+        && cell
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E'))
+        && cell.parse::<f64>().is_ok();
+    if risky && !number {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
 }
 
 /// Writes lines as an aligned text table (numbers right-aligned).
@@ -476,4 +501,38 @@ pub fn to_table(header: &[String], lines: &[Vec<String>]) -> String {
         write(l);
     }
     out
+}
+
+#[cfg(test)]
+mod csv_tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_defused_and_numbers_kept() {
+        for (cell, want) in [
+            ("=2+5", "'=2+5"),
+            ("+2+5", "'+2+5"),
+            ("-2+5", "'-2+5"),
+            ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
+            ("\t=1", "'\t=1"),
+            ("\r=1", "'\r=1"),
+            ("-", "'-"),
+            ("-12.5", "-12.5"),
+            ("+79991234567", "+79991234567"),
+            ("1e3", "1e3"),
+            ("organic search", "organic search"),
+            ("a=b", "a=b"),
+            ("", ""),
+        ] {
+            assert_eq!(spreadsheet_safe(cell), want, "{cell:?}");
+        }
+        let csv = to_csv(
+            &["keyword", "roi"],
+            &[vec![
+                "=HYPERLINK(\"http://x\")".to_owned(),
+                "-100".to_owned(),
+            ]],
+        );
+        assert_eq!(csv, "keyword,roi\n\"'=HYPERLINK(\"\"http://x\"\")\",-100\n");
+    }
 }

@@ -53,11 +53,10 @@ impl SurveyService {
 }
 
 /// The members as CSV: contact id, name, e-mail, phone, last score, its
-/// survey and channel.
+/// survey and channel (through the one CSV writer, which defuses formulas:
+/// names come from the public).
 pub fn members_csv(members: &[GroupMember]) -> Result<String, AppError> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let io = |e: csv::Error| AppError::Internal(e.to_string());
-    w.write_record([
+    let header = [
         "contact_id",
         "name",
         "email",
@@ -65,36 +64,22 @@ pub fn members_csv(members: &[GroupMember]) -> Result<String, AppError> {
         "last_score",
         "last_survey",
         "channel",
-    ])
-    .map_err(io)?;
-    for m in members {
-        w.write_record([
-            m.contact_id.to_string(),
-            csv_safe(m.name.as_deref().unwrap_or("")),
-            csv_safe(m.email.as_deref().unwrap_or("")),
-            csv_safe(m.phone.as_deref().unwrap_or("")),
-            m.last_score.map(|s| s.to_string()).unwrap_or_default(),
-            csv_safe(m.last_survey.as_deref().unwrap_or("")),
-            csv_safe(m.channel.as_deref().unwrap_or("")),
-        ])
-        .map_err(io)?;
-    }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    String::from_utf8(bytes).map_err(|e| AppError::Internal(e.to_string()))
-}
-
-/// A cell a spreadsheet will not run as a formula (a leading `=`, `+`,
-/// `-`, `@` gets a quote; E.164 phones keep their plus), since names come
-/// from the public.
-fn csv_safe(s: &str) -> String {
-    let phone = s.len() > 1 && s.starts_with('+') && s[1..].chars().all(|c| c.is_ascii_digit());
-    if !phone && s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}")
-    } else {
-        s.to_owned()
-    }
+    ];
+    let lines: Vec<Vec<String>> = members
+        .iter()
+        .map(|m| {
+            vec![
+                m.contact_id.to_string(),
+                m.name.clone().unwrap_or_default(),
+                m.email.clone().unwrap_or_default(),
+                m.phone.clone().unwrap_or_default(),
+                m.last_score.map(|s| s.to_string()).unwrap_or_default(),
+                m.last_survey.clone().unwrap_or_default(),
+                m.channel.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    Ok(crate::reports::render::to_csv(&header, &lines))
 }
 
 #[cfg(test)]
