@@ -230,11 +230,24 @@ async fn junk_phones_and_bad_fields_are_422_and_store_nothing() {
             json!({"phone": "+79991234567", "unexpected": 1}),
             "unexpected",
         ),
+        // Regression: an empty body (or one that parses as empty) made a
+        // lead of nobody from nowhere.
+        (json!({}), "phone"),
+        (json!([]), "phone"),
+        (json!([null]), "phone"),
+        (json!({"name": "Only a name", "form": "callback"}), "phone"),
     ] {
         let r = lead(&s, &key, body.clone()).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         assert_eq!(error_code(&r), "invalid");
         assert_eq!(r.body["error"]["field"], field, "{body}");
+        if field == "phone" && body.get("phone").is_none() {
+            let message = r.body["error"]["message"].as_str().unwrap();
+            assert!(
+                message.contains("visit_code") && message.contains("email"),
+                "{message}"
+            );
+        }
     }
     let from = "2000-01-01T00:00:00Z".parse().unwrap();
     let to = "2100-01-01T00:00:00Z".parse().unwrap();

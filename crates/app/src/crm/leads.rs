@@ -65,6 +65,19 @@ pub struct LeadIdentity {
     pub extra: Vec<Identity>,
 }
 
+impl LeadIdentity {
+    /// Names no visit and no person.
+    pub fn is_empty(&self) -> bool {
+        self.visit_code.is_none()
+            && self.vid.is_none()
+            && self.ga_cid.is_none()
+            && self.ym_uid.is_none()
+            && self.phone.is_none()
+            && self.email.is_none()
+            && self.extra.is_empty()
+    }
+}
+
 /// Leads.
 #[derive(Clone)]
 pub struct LeadService {
@@ -283,6 +296,14 @@ impl LeadService {
         input: LeadInput,
     ) -> Result<LeadRecorded, AppError> {
         let who = input.identity(&ctx.settings.general.default_region)?;
+        // `{}`, `[]` and `[null]` parse as an empty lead: a lead tied to no
+        // visit and no person is noise in every report, so it is refused.
+        if who.is_empty() {
+            return Err(AppError::invalid(
+                "phone",
+                "a lead needs a visit or a person: give visit_code, vid, ga_cid, ym_uid, phone or email",
+            ));
+        }
         let name = clean(input.name.clone(), "name", 200)?;
         let form = clean(input.form.clone(), "form", 200)?;
         if let Some(fields) = &input.fields {
