@@ -117,6 +117,17 @@ fn new_project(name: &str) -> NewProject {
     }
 }
 
+/// A new project's scope (the conformance tests' usual first step).
+async fn project<S: Store>(store: &S, name: &str) -> Scope {
+    Scope::new(
+        store
+            .create_project(new_project(name))
+            .await
+            .expect("create")
+            .id,
+    )
+}
+
 /// Creating a project and finding it by id, name and both keys.
 pub async fn projects_create_and_lookup<S: Store>(store: &S) {
     let p = store

@@ -3,7 +3,7 @@
 //! turned into deal upserts. Redelivery is safe: an update older than the
 //! stored one is ignored.
 
-use super::{secrets_match, Delivery, Failure, Recorded, Rejected, Webhook};
+use super::{Delivery, Failure, Recorded, Rejected, Webhook};
 use crate::context::ProjectContext;
 use crate::crm::webhooks::WebhookOutcome;
 use crate::crm::{DealService, Strictness};
@@ -31,22 +31,14 @@ impl Webhook for AmoCrmWebhook<'_> {
     type Outcome = WebhookOutcome;
 
     fn check_enabled(&self, ctx: &ProjectContext) -> Result<(), AppError> {
-        if ctx.settings.crm.amocrm.enabled {
-            Ok(())
-        } else {
-            Err(AppError::NotFound(
-                "amoCRM connector (enable it in settings.crm.amocrm)".into(),
-            ))
-        }
+        super::enabled_or_not_found(
+            ctx.settings.crm.amocrm.enabled,
+            "amoCRM connector (enable it in settings.crm.amocrm)",
+        )
     }
 
     fn authenticate(&self, ctx: &ProjectContext, delivery: &Delivery<'_>) -> Result<(), AppError> {
-        let secret = delivery.credential.unwrap_or("");
-        if secrets_match(secret, &ctx.settings.crm.amocrm.secret) {
-            Ok(())
-        } else {
-            Err(AppError::Unauthorized("wrong or missing secret".into()))
-        }
+        super::shared_secret(delivery, &ctx.settings.crm.amocrm.secret)
     }
 
     fn parse(

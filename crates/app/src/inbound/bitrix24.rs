@@ -34,13 +34,10 @@ impl Webhook for Bitrix24Webhook<'_> {
     type Outcome = WebhookOutcome;
 
     fn check_enabled(&self, ctx: &ProjectContext) -> Result<(), AppError> {
-        if ctx.settings.crm.bitrix24.enabled {
-            Ok(())
-        } else {
-            Err(AppError::NotFound(
-                "Bitrix24 connector (enable it in settings.crm.bitrix24)".into(),
-            ))
-        }
+        super::enabled_or_not_found(
+            ctx.settings.crm.bitrix24.enabled,
+            "Bitrix24 connector (enable it in settings.crm.bitrix24)",
+        )
     }
 
     fn authenticate(

@@ -1,7 +1,7 @@
 //! Calltouch-style call webhooks (a GET query or a form-encoded POST, in
 //! either spelling of the parameters), authenticated by the URL's `secret`.
 
-use super::{secrets_match, Delivery, Failure, Recorded, Rejected, Webhook};
+use super::{Delivery, Failure, Recorded, Rejected, Webhook};
 use crate::calls::service::{telephony_error, HookOutcome};
 use crate::calls::CallService;
 use crate::context::ProjectContext;
@@ -28,22 +28,14 @@ impl Webhook for CalltouchWebhook<'_> {
     type Outcome = HookOutcome;
 
     fn check_enabled(&self, ctx: &ProjectContext) -> Result<(), AppError> {
-        if ctx.settings.calltracking.calltouch.enabled {
-            Ok(())
-        } else {
-            Err(AppError::NotFound(
-                "Calltouch connector (enable it in settings.calltracking.calltouch)".into(),
-            ))
-        }
+        super::enabled_or_not_found(
+            ctx.settings.calltracking.calltouch.enabled,
+            "Calltouch connector (enable it in settings.calltracking.calltouch)",
+        )
     }
 
     fn authenticate(&self, ctx: &ProjectContext, delivery: &Delivery<'_>) -> Result<(), AppError> {
-        let secret = delivery.credential.unwrap_or("");
-        if secrets_match(secret, &ctx.settings.calltracking.calltouch.secret) {
-            Ok(())
-        } else {
-            Err(AppError::Unauthorized("wrong or missing secret".into()))
-        }
+        super::shared_secret(delivery, &ctx.settings.calltracking.calltouch.secret)
     }
 
     fn parse(

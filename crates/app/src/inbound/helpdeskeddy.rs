@@ -2,7 +2,7 @@
 //! authenticated by the URL's `secret`. An event the ticket path refuses is
 //! kept as rejected too (the REST poll is the fallback for lost ones).
 
-use super::{secrets_match, Delivery, Failure, Recorded, Rejected, Webhook};
+use super::{Delivery, Failure, Recorded, Rejected, Webhook};
 use crate::context::ProjectContext;
 use crate::tickets::{Strict, TicketOutcome, TicketService, HELPDESKEDDY};
 use crate::AppError;
@@ -29,22 +29,14 @@ impl Webhook for HelpDeskEddyWebhook<'_> {
     type Outcome = TicketOutcome;
 
     fn check_enabled(&self, ctx: &ProjectContext) -> Result<(), AppError> {
-        if ctx.settings.service.helpdeskeddy.enabled {
-            Ok(())
-        } else {
-            Err(AppError::NotFound(
-                "HelpDeskEddy connector (enable it in settings.service.helpdeskeddy)".into(),
-            ))
-        }
+        super::enabled_or_not_found(
+            ctx.settings.service.helpdeskeddy.enabled,
+            "HelpDeskEddy connector (enable it in settings.service.helpdeskeddy)",
+        )
     }
 
     fn authenticate(&self, ctx: &ProjectContext, delivery: &Delivery<'_>) -> Result<(), AppError> {
-        let secret = delivery.credential.unwrap_or("");
-        if secrets_match(secret, &ctx.settings.service.helpdeskeddy.webhook_secret) {
-            Ok(())
-        } else {
-            Err(AppError::Unauthorized("wrong or missing secret".into()))
-        }
+        super::shared_secret(delivery, &ctx.settings.service.helpdeskeddy.webhook_secret)
     }
 
     fn parse(

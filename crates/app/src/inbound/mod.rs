@@ -243,6 +243,27 @@ pub async fn receive<W: Webhook, K: PayloadKeeper>(
     }
 }
 
+/// The enabled-check every provider makes: `Ok` when `enabled`, else the
+/// 404 that names where to turn the connector on (`what`).
+pub fn enabled_or_not_found(enabled: bool, what: &str) -> Result<(), AppError> {
+    if enabled {
+        Ok(())
+    } else {
+        Err(AppError::NotFound(what.to_owned()))
+    }
+}
+
+/// Authentication by a shared secret in the URL or a header: the
+/// delivery's credential must match `expected` (constant time; an empty
+/// expected secret matches nothing).
+pub fn shared_secret(delivery: &Delivery<'_>, expected: &str) -> Result<(), AppError> {
+    if secrets_match(delivery.credential.unwrap_or(""), expected) {
+        Ok(())
+    } else {
+        Err(AppError::Unauthorized("wrong or missing secret".into()))
+    }
+}
+
 /// Compares secrets in constant time; an empty expected secret matches
 /// nothing.
 pub fn secrets_match(given: &str, expected: &str) -> bool {

@@ -30,13 +30,10 @@ impl Webhook for TelegramWebhook<'_> {
     type Outcome = ChatDelivery;
 
     fn check_enabled(&self, ctx: &ProjectContext) -> Result<(), AppError> {
-        if ctx.settings.messengers.telegram.bots.is_empty() {
-            Err(AppError::NotFound(
-                "Telegram connector (add a bot to settings.messengers.telegram.bots)".into(),
-            ))
-        } else {
-            Ok(())
-        }
+        super::enabled_or_not_found(
+            !ctx.settings.messengers.telegram.bots.is_empty(),
+            "Telegram connector (add a bot to settings.messengers.telegram.bots)",
+        )
     }
 
     fn authenticate(

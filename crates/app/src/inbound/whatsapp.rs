@@ -45,13 +45,10 @@ impl Webhook for WhatsAppWebhook<'_> {
     type Outcome = ChatDelivery;
 
     fn check_enabled(&self, ctx: &ProjectContext) -> Result<(), AppError> {
-        if ctx.settings.messengers.whatsapp.app_secret.is_empty() {
-            Err(AppError::NotFound(
-                "WhatsApp connector (set settings.messengers.whatsapp.app_secret)".into(),
-            ))
-        } else {
-            Ok(())
-        }
+        super::enabled_or_not_found(
+            !ctx.settings.messengers.whatsapp.app_secret.is_empty(),
+            "WhatsApp connector (set settings.messengers.whatsapp.app_secret)",
+        )
     }
 
     fn authenticate(&self, ctx: &ProjectContext, delivery: &Delivery<'_>) -> Result<(), AppError> {

@@ -32,13 +32,10 @@ impl Webhook for ZadarmaWebhook<'_> {
     type Outcome = HookOutcome;
 
     fn check_enabled(&self, ctx: &ProjectContext) -> Result<(), AppError> {
-        if ctx.settings.calltracking.zadarma.enabled {
-            Ok(())
-        } else {
-            Err(AppError::NotFound(
-                "Zadarma connector (enable it in settings.calltracking.zadarma)".into(),
-            ))
-        }
+        super::enabled_or_not_found(
+            ctx.settings.calltracking.zadarma.enabled,
+            "Zadarma connector (enable it in settings.calltracking.zadarma)",
+        )
     }
 
     fn authenticate(

@@ -2,21 +2,11 @@
 //! not reach: a contact's deals, deals entering a stage, leads of a time
 //! range, pull-connector runs and kept inbound payloads.
 
-use super::{deal, lead, new_project, policy};
+use super::{deal, lead, policy, project};
 use crate::{PullRun, Scope, Store};
 use chrono::{DateTime, Duration, Utc};
 use skvoz_domain::crm::{DealStatus, Identity, IdentityKind};
 use skvoz_domain::ProjectId;
-
-async fn project<S: Store>(store: &S, name: &str) -> Scope {
-    Scope::new(
-        store
-            .create_project(new_project(name))
-            .await
-            .expect("create")
-            .id,
-    )
-}
 
 /// A fixed instant, whole milliseconds (what every backend keeps).
 fn t0() -> DateTime<Utc> {

@@ -3,20 +3,10 @@
 //! its leads, in time order, and each contact's first channel.
 
 use super::ingest::write_blocking;
-use super::{hit_write, lead, new_project, policy, visit};
-use crate::{Scope, Store};
+use super::{hit_write, lead, policy, project, visit};
+use crate::Store;
 use chrono::{DateTime, Duration, Utc};
 use skvoz_domain::crm::{Identity, IdentityKind};
-
-async fn project<S: Store>(store: &S, name: &str) -> Scope {
-    Scope::new(
-        store
-            .create_project(new_project(name))
-            .await
-            .expect("create")
-            .id,
-    )
-}
 
 /// A fixed instant, whole milliseconds (what every backend keeps).
 fn t0() -> DateTime<Utc> {

@@ -3,7 +3,7 @@
 //! makes over what it wrote: visits by id, code and time range, visit spans
 //! for pool sizing, hits, identity links and bot counts.
 
-use super::{hit_write, new_project, visit};
+use super::{hit_write, project, visit};
 use crate::{IngestWrite, Scope, Store, StoreResult};
 use chrono::{DateTime, Duration, Utc};
 
@@ -18,16 +18,6 @@ pub(crate) async fn write_blocking<S: Store + Clone + 'static>(
     tokio::task::spawn_blocking(move || store.write_batch_blocking(&batch))
         .await
         .expect("the blocking write ran to its end")
-}
-
-async fn project<S: Store>(store: &S, name: &str) -> Scope {
-    Scope::new(
-        store
-            .create_project(new_project(name))
-            .await
-            .expect("create")
-            .id,
-    )
 }
 
 /// A fixed instant, whole milliseconds (what every backend keeps).

@@ -1,20 +1,10 @@
 //! Conformance tests of the state every node of one store shares: the
 //! report revision and the blocks visit ids and codes are handed out in.
 
-use super::{cost_row, deal, hit_write, lead, new_project, policy, visit};
+use super::{cost_row, deal, hit_write, lead, policy, project, visit};
 use crate::{Scope, Store};
 use chrono::Utc;
 use skvoz_domain::crm::{Identity, IdentityKind};
-
-async fn project<S: Store>(store: &S, name: &str) -> Scope {
-    Scope::new(
-        store
-            .create_project(new_project(name))
-            .await
-            .expect("create")
-            .id,
-    )
-}
 
 /// The report revision starts at 0 and moves with every write that changes
 /// report facts (a new lead, a changed deal, a cost import), not with a
