@@ -1084,3 +1084,42 @@ async fn the_channel_csv_defuses_formulas() {
         }
     }
 }
+
+/// Regression: dashboard pages carried no security headers (a page could be
+/// framed by another site, sniffed, and leak its query in the referrer). The operator card,
+/// which help desks embed, is not a dashboard page and stays embeddable.
+#[tokio::test]
+async fn dashboard_pages_carry_security_headers() {
+    let f = fixture().await;
+    for (page, cookie) in [
+        ("/login", None),
+        ("/", Some(f.admin.as_str())),
+        ("/reports/channels", Some(f.admin.as_str())),
+        ("/settings", Some(f.admin.as_str())),
+        ("/assets/dashboard.js", None),
+    ] {
+        let r = get(&f.s, page, cookie, "ru").await;
+        assert!(r.status.is_success(), "{page}: {}", r.status);
+        let h = |name: header::HeaderName| {
+            r.headers
+                .get(&name)
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default()
+        };
+        let csp = h(header::CONTENT_SECURITY_POLICY);
+        assert!(csp.contains("frame-ancestors 'self'"), "{page}: {csp}");
+        assert!(csp.contains("script-src 'self'"), "{page}: {csp}");
+        assert!(!csp.contains("unsafe-eval"), "{page}: {csp}");
+        assert_eq!(h(header::X_FRAME_OPTIONS), "SAMEORIGIN", "{page}");
+        assert_eq!(h(header::X_CONTENT_TYPE_OPTIONS), "nosniff", "{page}");
+        assert_eq!(h(header::REFERRER_POLICY), "same-origin", "{page}");
+    }
+    let r = get(&f.s, "/widget/contact?x=1", None, "ru").await;
+    assert_ne!(
+        r.headers
+            .get(header::X_FRAME_OPTIONS)
+            .map(|v| v.to_str().unwrap().to_owned()),
+        Some("SAMEORIGIN".to_owned()),
+        "the operator card is meant to be framed by the help desk"
+    );
+}
